@@ -1,0 +1,62 @@
+//! State shared by every reconcile: the kube client, the Event recorder, the org registry and
+//! the backoff table.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::ObjectReference;
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+
+use super::backoff::Backoff;
+use super::org_registry::OrgRegistry;
+
+/// Field manager for everything the controller writes.
+pub const MANAGER: &str = "webex-operator";
+
+pub struct Context {
+    pub client: kube::Client,
+    /// One recorder for all reconciles, so repeated Events aggregate (style-anchors 6).
+    pub recorder: Recorder,
+    pub orgs: Arc<OrgRegistry>,
+    pub backoff: Backoff,
+    pub options: RunOptions,
+}
+
+/// Timing knobs of the controllers.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// How often an object waiting on something outside the operator (first sign-in, a
+    /// missing org) is checked again.
+    pub pending_poll: Duration,
+    /// How often a Ready object is compared with Webex again.
+    pub resync: Duration,
+    /// Identity of this replica in Events.
+    pub instance: Option<String>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self { pending_poll: Duration::from_secs(60), resync: Duration::from_secs(600), instance: None }
+    }
+}
+
+impl Context {
+    pub fn new(client: kube::Client, options: RunOptions) -> Self {
+        let reporter = Reporter { controller: MANAGER.into(), instance: options.instance.clone() };
+        Self { recorder: Recorder::new(client.clone(), reporter), client, orgs: Arc::default(), backoff: Backoff::default(), options }
+    }
+
+    /// Publishes an Event; failures are logged, never fatal (Events are best effort).
+    pub async fn event(&self, reference: &ObjectReference, warning: bool, reason: &str, action: &str, note: String) {
+        let event = Event {
+            type_: if warning { EventType::Warning } else { EventType::Normal },
+            reason: reason.to_string(),
+            note: Some(crate::api::conditions::truncate(&note, 1024)),
+            action: action.to_string(),
+            secondary: None,
+        };
+        if let Err(error) = self.recorder.publish(&event, reference).await {
+            tracing::warn!(%error, reason, "could not publish Event");
+        }
+    }
+}

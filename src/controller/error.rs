@@ -1,0 +1,70 @@
+//! Errors of the reconcilers. Each variant says whether retrying can help: terminal errors wait
+//! for a spec change, retryable ones back off per object.
+
+use crate::webex::error::WebexError;
+
+#[derive(Debug, thiserror::Error, strum::IntoStaticStr)]
+pub enum ReconcileError {
+    /// Reading or writing Kubernetes failed. Retryable.
+    #[error("kubernetes request failed: {context}")]
+    Kube {
+        context: &'static str,
+        #[source]
+        source: kube::Error,
+    },
+
+    /// A Webex call failed; retryable or not as the Webex error says.
+    #[error("webex call failed while trying to {action}")]
+    Webex {
+        action: &'static str,
+        #[source]
+        source: WebexError,
+    },
+
+    /// The object cannot work as written. Terminal.
+    #[error("invalid spec: {0}")]
+    InvalidSpec(String),
+
+    /// Something it depends on is not ready yet (the WebexOrg, the token Secret). Retryable.
+    #[error("waiting for {0}")]
+    NotReady(String),
+
+    /// The object has no namespace or name, which the API server never allows. Terminal.
+    #[error("object has no {0}")]
+    MissingMetadata(&'static str),
+}
+
+impl ReconcileError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Kube { .. } | Self::NotReady(_) => true,
+            Self::Webex { source, .. } => source.is_retryable(),
+            Self::InvalidSpec(_) | Self::MissingMetadata(_) => false,
+        }
+    }
+
+    /// Category for metrics and Event reasons (bounded set: the variant name).
+    pub fn category(&self) -> &'static str {
+        self.into()
+    }
+
+    /// The full cause chain, with the Webex tracking id, for conditions and logs.
+    pub fn describe(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+}
+
+pub fn kube_err(context: &'static str) -> impl FnOnce(kube::Error) -> ReconcileError {
+    move |source| ReconcileError::Kube { context, source }
+}
+
+pub fn webex_err(action: &'static str) -> impl FnOnce(WebexError) -> ReconcileError {
+    move |source| ReconcileError::Webex { action, source }
+}

@@ -1,0 +1,91 @@
+//! The reconcilers, one folder per kind (`plan.rs`: pure decisions; `mod.rs`: I/O), and `run`,
+//! which starts them all.
+
+pub mod backoff;
+pub mod context;
+pub mod error;
+pub mod org_registry;
+pub mod webex_org;
+pub mod webex_user;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::Api;
+use kube::runtime::{Controller, reflector::ObjectRef, watcher};
+use kube::{CustomResourceExt, ResourceExt};
+
+use crate::api::{WebexOrg, WebexUser};
+pub use context::{Context, RunOptions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("the CRD {name} is not installed or not established; apply crds/ first")]
+    CrdMissing {
+        name: String,
+        #[source]
+        source: kube::runtime::wait::Error,
+    },
+    #[error("timed out waiting for the CRD {0} to be established")]
+    CrdTimeout(String),
+}
+
+/// Runs every controller until SIGINT/SIGTERM (or `shutdown` resolves).
+pub async fn run(client: kube::Client, options: RunOptions, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) -> Result<(), RunError> {
+    wait_for_crds(&client).await?;
+    let ctx = Arc::new(Context::new(client.clone(), options));
+    let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
+
+    let orgs: Api<WebexOrg> = Api::all(client.clone());
+    let org_controller = Controller::new(orgs.clone(), watcher::Config::default().any_semantic())
+        .graceful_shutdown_on(shutdown.clone())
+        .run(webex_org::reconcile, webex_org::error_policy, ctx.clone())
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "WebexOrg reconcile error");
+            }
+        });
+
+    let users: Api<WebexUser> = Api::all(client.clone());
+    let user_controller = Controller::new(users, watcher::Config::default().any_semantic());
+    let user_store = user_controller.store();
+    let user_controller = user_controller
+        // A WebexOrg that becomes ready (or changes) re-reconciles the users that use it.
+        .watches(orgs, watcher::Config::default(), move |org| {
+            let name = org.name_any();
+            user_store
+                .state()
+                .into_iter()
+                .filter(|u| u.spec.org_ref.name == name)
+                .map(|u| ObjectRef::from_obj(&*u))
+                .collect::<Vec<_>>()
+        })
+        .graceful_shutdown_on(shutdown.clone())
+        .run(webex_user::reconcile, webex_user::error_policy, ctx.clone())
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "WebexUser reconcile error");
+            }
+        });
+
+    tracing::info!("controllers started");
+    futures::join!(org_controller, user_controller);
+    tracing::info!("controllers stopped");
+    Ok(())
+}
+
+/// Fails fast when the CRDs are missing (style-anchors 14).
+async fn wait_for_crds(client: &kube::Client) -> Result<(), RunError> {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for name in [WebexOrg::crd_name(), WebexUser::crd_name()] {
+        let established = kube::runtime::wait::await_condition(crds.clone(), name, kube::runtime::wait::conditions::is_crd_established());
+        match tokio::time::timeout(Duration::from_secs(30), established).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(source)) => return Err(RunError::CrdMissing { name: name.to_string(), source }),
+            Err(_) => return Err(RunError::CrdTimeout(name.to_string())),
+        }
+    }
+    Ok(())
+}

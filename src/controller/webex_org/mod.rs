@@ -1,0 +1,179 @@
+//! The WebexOrg reconciler: reads the token Secret, checks it, discovers the org, applies its
+//! settings (R-ORG-1), reports directory sync (R-ORG-2), and publishes what it learned in the
+//! org registry for the other reconcilers.
+
+pub mod plan;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::{Resource, ResourceExt};
+use serde_json::json;
+
+use crate::api::conditions::{self, ConditionUpdate, READY, SYNCED};
+use crate::api::webex_org::{Backend, WebexOrg, WebexOrgStatus};
+use crate::controller::context::{Context, MANAGER};
+use crate::controller::error::{ReconcileError, kube_err, webex_err};
+use crate::controller::org_registry::OrgHandle;
+use crate::webex::client::{Token, WebexClient};
+use crate::webex::error::WebexError;
+use crate::webex::model::SETTING_ADMIN_INVITE_EMAILS;
+use plan::{OrgAction, OrgObservation};
+
+/// How often a healthy org is re-read (licence units change as users sign in).
+const REFRESH: Duration = Duration::from_secs(120);
+
+/// Condition reasons of WebexOrg (closed set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+pub enum OrgReason {
+    OrgReady,
+    TokenSecretMissing,
+    TokenInvalid,
+    InvalidBaseUrl,
+    WebexUnavailable,
+    WebexRejected,
+}
+
+pub async fn reconcile(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    let name = org.name_any();
+    let _span = tracing::info_span!("reconcile", kind = "WebexOrg", name = %name).entered();
+    drop(_span);
+    let outcome = discover(&org, &ctx).await;
+    let now = jiff::Timestamp::now();
+    let previous = org.status.clone().unwrap_or_default();
+    let (status, result) = match outcome {
+        Ok((observation, handle)) => {
+            let facts = handle.facts.clone();
+            ctx.orgs.insert(&name, handle);
+            let status = WebexOrgStatus {
+                observed_generation: org.meta().generation,
+                conditions: conditions::merge(
+                    &previous.conditions,
+                    &[
+                        ConditionUpdate::new(READY, true, OrgReason::OrgReady.into(), format!("token valid for org {}", facts.org_id)),
+                        ConditionUpdate::new(SYNCED, true, OrgReason::OrgReady.into(), "reached Webex"),
+                    ],
+                    org.meta().generation,
+                    now,
+                ),
+                org_id: Some(facts.org_id.clone()),
+                directory_sync: Some(plan::directory_sync_label(facts.directory_sync).to_string()),
+                automatic_activation_emails: observation.activation_emails,
+                licenses: plan::license_status(&facts.licenses),
+                last_checked: Some(now.to_string()),
+            };
+            ctx.backoff.reset(&name);
+            (status, Ok(Action::requeue(REFRESH)))
+        }
+        Err(error) => {
+            let reason = reason_for(&error);
+            tracing::warn!(org = %name, reason = <&str>::from(reason), error = %error.describe(), "WebexOrg not ready");
+            let message = error.describe();
+            let status = WebexOrgStatus {
+                observed_generation: org.meta().generation,
+                conditions: conditions::merge(
+                    &previous.conditions,
+                    &[
+                        ConditionUpdate::new(READY, false, reason.into(), message.clone()),
+                        ConditionUpdate::new(SYNCED, false, reason.into(), message),
+                    ],
+                    org.meta().generation,
+                    now,
+                ),
+                ..previous.clone()
+            };
+            (status, Err(error))
+        }
+    };
+    if org.status.as_ref() != Some(&status) || result.is_err() {
+        patch_status(&ctx, &name, &status).await?;
+    }
+    match result {
+        // A terminal error still re-checks now and then: the Secret may be fixed without the
+        // WebexOrg changing (Secrets are not watched).
+        Err(e) if !e.is_retryable() => Ok(Action::requeue(REFRESH)),
+        other => other,
+    }
+}
+
+pub fn error_policy(org: Arc<WebexOrg>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
+    ctx.backoff.on_error(&format!("WebexOrg/{}", org.name_any()), error)
+}
+
+fn reason_for(error: &ReconcileError) -> OrgReason {
+    match error {
+        ReconcileError::NotReady(_) => OrgReason::TokenSecretMissing,
+        ReconcileError::Webex { source: WebexError::InvalidBaseUrl { .. }, .. } => OrgReason::InvalidBaseUrl,
+        ReconcileError::Webex { source, .. } if matches!(source.status(), Some(401 | 403)) => OrgReason::TokenInvalid,
+        ReconcileError::Webex { source, .. } if source.is_retryable() => OrgReason::WebexUnavailable,
+        _ => OrgReason::WebexRejected,
+    }
+}
+
+async fn discover(org: &WebexOrg, ctx: &Context) -> Result<(OrgObservation, OrgHandle), ReconcileError> {
+    let token = read_token(org, ctx).await?;
+    let client = WebexClient::new(&org.spec.api_base_url, token).map_err(webex_err("build the Webex client"))?;
+    let me = client.me().await.map_err(webex_err("check the token"))?;
+    let org_id = me.org_id.clone().ok_or_else(|| ReconcileError::InvalidSpec("the token's person has no orgId".into()))?;
+    let licenses = client.list_licenses().await.map_err(webex_err("list licences"))?;
+    let roles = client.list_roles().await.map_err(webex_err("list roles"))?;
+    let activation_emails = client
+        .get_org_setting(&org_id, SETTING_ADMIN_INVITE_EMAILS)
+        .await
+        .map_err(webex_err("read the activation email setting"))?
+        .value
+        .as_bool();
+    let directory_sync_reported = match client.directory_sync(&org_id, org.spec.backend == Backend::Simulator).await {
+        Ok(v) => Some(v),
+        Err(WebexError::NotAvailableInPublicApi { .. }) => None,
+        Err(e) => return Err(webex_err("read the directory-sync status")(e)),
+    };
+    let mut observation = OrgObservation { org_id, licenses, roles, activation_emails, directory_sync_reported };
+    for action in plan::plan(&org.spec, &observation) {
+        match action {
+            OrgAction::SetActivationEmails(value) => {
+                let setting = client
+                    .set_org_setting(&observation.org_id, SETTING_ADMIN_INVITE_EMAILS, json!(value))
+                    .await
+                    .map_err(webex_err("set automatic activation emails"))?;
+                observation.activation_emails = setting.value.as_bool();
+                let reference = org.object_ref(&());
+                ctx.event(&reference, false, "ActivationEmailsSet", "SetOrgSetting", format!("automatic activation emails set to {value} (R-ORG-1)")).await;
+            }
+        }
+    }
+    let facts = Arc::new(plan::facts(&org.spec, &observation));
+    let handle = OrgHandle { client, facts, generation: org.meta().generation };
+    Ok((observation, handle))
+}
+
+async fn read_token(org: &WebexOrg, ctx: &Context) -> Result<Token, ReconcileError> {
+    let r = &org.spec.token_secret_ref;
+    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &r.namespace);
+    let secret = secrets
+        .get_opt(&r.name)
+        .await
+        .map_err(kube_err("read the token Secret"))?
+        .ok_or_else(|| ReconcileError::NotReady(format!("token Secret {}/{}", r.namespace, r.name)))?;
+    let bytes = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get(&r.key))
+        .map(|b| b.0.clone())
+        .or_else(|| secret.string_data.as_ref().and_then(|d| d.get(&r.key)).map(|s| s.clone().into_bytes()))
+        .ok_or_else(|| ReconcileError::NotReady(format!("key {:?} in token Secret {}/{}", r.key, r.namespace, r.name)))?;
+    let token = String::from_utf8(bytes).map_err(|_| ReconcileError::InvalidSpec(format!("token in Secret {}/{} is not UTF-8", r.namespace, r.name)))?;
+    Ok(Token::new(token))
+}
+
+async fn patch_status(ctx: &Context, name: &str, status: &WebexOrgStatus) -> Result<(), ReconcileError> {
+    let api: Api<WebexOrg> = Api::all(ctx.client.clone());
+    let patch = json!({ "apiVersion": WebexOrg::api_version(&()), "kind": WebexOrg::kind(&()), "status": status });
+    // force: the status belongs to this controller alone.
+    let params = PatchParams::apply(&format!("{MANAGER}/status")).force();
+    api.patch_status(name, &params, &Patch::Apply(&patch)).await.map_err(kube_err("write WebexOrg status"))?;
+    Ok(())
+}

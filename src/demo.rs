@@ -1,0 +1,177 @@
+//! The local demo: a real kube-apiserver + etcd, the simulator, the controller and `examples/`,
+//! converging while simulated users sign in. Everything runs on this machine.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use kube::api::{Api, ListParams};
+use kube::ResourceExt;
+
+use crate::api::conditions::{self, READY};
+use crate::api::webex_user::{UserState, WebexUser};
+use crate::controller::{self, RunOptions};
+use crate::sim::control::SimControl;
+use crate::sim::control_types::{LicenseSeed, OrgSeed, PersonSeed};
+use crate::{manifests, sim, testenv};
+
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub keep_running: bool,
+    pub sim_port: u16,
+}
+
+/// The password the demo's users choose at their first sign-in (R-USER-15).
+const DEMO_PASSWORD: &str = "Harbour-Lights-2026!";
+/// Reasons that end the wait for a user: it converged or it is refused for a rule.
+const FINAL_REASONS: &[&str] = &["Active", "TrialOrgOwnsEmail", "ExistsInOtherOrg"];
+
+pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
+    let started = Instant::now();
+    step("building kube-apiserver and etcd (cached after the first run)");
+    let bin_dir = testenv::binaries(|line| println!("    {line}")).await.context("building the test control plane")?;
+    step("starting kube-apiserver + etcd");
+    let control_plane = testenv::ControlPlane::start(&bin_dir).await.context("starting the control plane")?;
+    let client = control_plane.client().await.context("connecting to the control plane")?;
+    manifests::install_crds(&client, "webex-operator-demo").await.context("installing the CRDs")?;
+    println!("    CRDs installed and established");
+
+    step(&format!("starting the Webex simulator on 127.0.0.1:{}", options.sim_port));
+    let state_dir = tempfile::tempdir().context("creating a directory for the simulator state")?;
+    let listen = SocketAddr::from(([127, 0, 0, 1], options.sim_port));
+    let simulator = sim::start(sim::SimConfig { listen, state_file: Some(state_dir.path().join("sim-state.json")) })
+        .await
+        .with_context(|| format!("starting the simulator on {listen} (is the port free? try --sim-port)"))?;
+    let control = SimControl::new(&simulator.base_url);
+    seed(&control).await.context("seeding the simulator")?;
+    println!("    orgs acme and globex, a trial org owning pat@trial.example, and initech owning sam@initech.example");
+
+    step("starting the controller");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let options_run = RunOptions { pending_poll: Duration::from_secs(2), resync: Duration::from_secs(60), instance: Some("demo".into()) };
+    let controller_task = tokio::spawn(controller::run(client.clone(), options_run, async move {
+        let _ = stop_rx.await;
+    }));
+
+    step("applying examples/");
+    let examples = manifests::read_path(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))?;
+    manifests::apply(&client, &examples, "webex-operator-demo").await?;
+    for m in &examples {
+        println!("    {} {}", m.object.types.as_ref().map(|t| t.kind.as_str()).unwrap_or("?"), m.object.metadata.name.as_deref().unwrap_or("?"));
+    }
+
+    step("watching the WebexUsers converge (users sign in as their invitations arrive)");
+    let users: Api<WebexUser> = Api::all(client.clone());
+    let mut signed_in: BTreeSet<String> = BTreeSet::new();
+    let mut last_table = String::new();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let converged = loop {
+        let list = users.list(&ListParams::default()).await.context("listing WebexUsers")?;
+        let table = render_table(&list.items);
+        if table != last_table {
+            println!("\n[{:>5.1}s]\n{table}", started.elapsed().as_secs_f64());
+            last_table = table;
+        }
+        for user in &list.items {
+            let pending = user.status.as_ref().and_then(|s| s.state) == Some(UserState::Pending);
+            if pending && signed_in.insert(user.spec.email.clone()) {
+                control.sign_in(&user.spec.email, DEMO_PASSWORD).await.with_context(|| format!("signing {} in", user.spec.email))?;
+                println!("    {} signed in for the first time", user.spec.email);
+            }
+        }
+        let done = !list.items.is_empty() && list.items.iter().all(|u| ready_reason(u).is_some_and(|r| FINAL_REASONS.contains(&r.as_str())));
+        if done {
+            break true;
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    if converged {
+        step(&format!("converged in {:.1}s: six users Active, two refused with their reasons", started.elapsed().as_secs_f64()));
+    } else {
+        step("not everything converged within 3 minutes; the table above shows where each user stands");
+    }
+    let counters = control.counters().await?;
+    println!("    Webex calls seen by the simulator:");
+    let mut calls: BTreeMap<&str, u64> = BTreeMap::new();
+    for (endpoint, by_status) in &counters.endpoints {
+        calls.insert(endpoint, by_status.values().sum());
+    }
+    for (endpoint, n) in calls {
+        println!("      {n:>4}  {endpoint}");
+    }
+
+    println!("\nTo look around with kubectl while this runs (--keep-running):");
+    println!("    export KUBECONFIG={}", control_plane.kubeconfig_path().display());
+    println!("    kubectl get webex -A");
+    println!("    kubectl describe webexuser -n webex-demo pat");
+    if options.keep_running {
+        println!("\nRunning until Ctrl-C.");
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    let _ = stop_tx.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), controller_task).await;
+    simulator.shutdown().await;
+    drop(control_plane);
+    if converged { Ok(()) } else { anyhow::bail!("the demo did not converge") }
+}
+
+fn step(text: &str) {
+    println!("==> {text}");
+}
+
+fn ready_reason(user: &WebexUser) -> Option<String> {
+    let status = user.status.as_ref()?;
+    conditions::find(&status.conditions, READY).map(|c| c.reason.clone())
+}
+
+/// A `kubectl get webexusers -A -o wide`-style table.
+pub fn render_table(users: &[WebexUser]) -> String {
+    let mut rows = vec![["NAMESPACE", "NAME", "EMAIL", "ORG", "STATE", "READY", "REASON"].map(String::from).to_vec()];
+    let mut sorted: Vec<&WebexUser> = users.iter().collect();
+    sorted.sort_by_key(|u| (u.namespace(), u.name_any()));
+    for user in sorted {
+        let status = user.status.clone().unwrap_or_default();
+        let ready = conditions::find(&status.conditions, READY);
+        rows.push(vec![
+            user.namespace().unwrap_or_default(),
+            user.name_any(),
+            user.spec.email.clone(),
+            user.spec.org_ref.name.clone(),
+            status.state.map(|s| <&str>::from(s).to_string()).unwrap_or_default(),
+            ready.map(|c| c.status.clone()).unwrap_or_default(),
+            ready.map(|c| c.reason.clone()).unwrap_or_default(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..rows[0].len()).map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0)).collect();
+    rows.iter()
+        .map(|r| r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("   ").trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn seed(control: &SimControl) -> anyhow::Result<()> {
+    let mut acme = OrgSeed::new("Acme", "acme.example")
+        .with_license(LicenseSeed::new("MS", "Messaging", 100))
+        .with_license(LicenseSeed::new("EE", "Enterprise Edition", 100))
+        .with_license(LicenseSeed::new("BCPRO", "Webex Calling - Professional", 50))
+        .with_license(LicenseSeed::new("BCSTD", "Webex Calling - Standard", 50))
+        .with_license(LicenseSeed::new("CJPSTD", "Contact Center Standard Agent", 20))
+        .with_license(LicenseSeed::new("CJPPRM", "Contact Center Premium Agent", 20))
+        .with_location("Headquarters");
+    acme.admin_token = Some("acme-demo-admin-token".into());
+    control.seed_org(acme).await?;
+    let mut globex = OrgSeed::new("Globex", "globex.example").with_license(LicenseSeed::new("MS", "Messaging", 10));
+    globex.admin_token = Some("globex-demo-admin-token".into());
+    control.seed_org(globex).await?;
+    let mut trial = OrgSeed::new("Pat's trial", "trial.example");
+    trial.trial = true;
+    let trial = control.seed_org(trial).await?;
+    control.seed_person(&trial.org_id, PersonSeed::new("pat@trial.example").named("Pat", "Parker")).await?;
+    let initech = control.seed_org(OrgSeed::new("Initech", "initech.example")).await?;
+    control.seed_person(&initech.org_id, PersonSeed::new("sam@initech.example").named("Sam", "Singh").signed_in()).await?;
+    Ok(())
+}

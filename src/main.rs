@@ -1,0 +1,112 @@
+//! The `webex-operator` binary: the controller, the CRDs, the simulator and the local demo.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use webex_operator::controller::{self, RunOptions};
+use webex_operator::telemetry::{self, LogFormat};
+
+#[derive(Debug, Parser)]
+#[command(name = "webex-operator", version, about = "Manage Webex users declaratively from Kubernetes")]
+struct Cli {
+    /// Log format: text for terminals, json for production.
+    #[arg(long, env = "WEBEX_OPERATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the controllers against the cluster of the current kubeconfig (or in-cluster config).
+    Run {
+        /// Seconds between checks of objects waiting on something outside the operator (e.g. a
+        /// user's first sign-in).
+        #[arg(long, env = "WEBEX_OPERATOR_PENDING_POLL_SECONDS", default_value_t = 60)]
+        pending_poll_seconds: u64,
+        /// Seconds between re-checks of Ready objects against Webex.
+        #[arg(long, env = "WEBEX_OPERATOR_RESYNC_SECONDS", default_value_t = 600)]
+        resync_seconds: u64,
+        /// Name of this replica in Events (defaults to the pod name in the chart).
+        #[arg(long, env = "POD_NAME")]
+        instance: Option<String>,
+    },
+    /// Print the CustomResourceDefinitions as YAML (the content of crds/).
+    Crds,
+    /// Run the local Webex-compatible simulator.
+    Sim {
+        /// Address to listen on.
+        #[arg(long, env = "WEBEX_SIM_LISTEN", default_value = "127.0.0.1:8787")]
+        listen: SocketAddr,
+        /// File that keeps the simulator's state across restarts.
+        #[arg(long, env = "WEBEX_SIM_STATE_FILE")]
+        state_file: Option<PathBuf>,
+    },
+    /// The local demo: a real kube-apiserver + etcd, the simulator, the controller and
+    /// examples/, converging while simulated users sign in.
+    Demo {
+        /// Keep everything running after the demo converged, until Ctrl-C.
+        #[arg(long)]
+        keep_running: bool,
+        /// Port of the simulator (examples/ point at 127.0.0.1:8787).
+        #[arg(long, default_value_t = 8787)]
+        sim_port: u16,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    webex_operator::tls::install_crypto_provider();
+    match execute(cli.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Run { pending_poll_seconds, resync_seconds, instance } => {
+            let client = kube::Client::try_default().await?;
+            let options = RunOptions { pending_poll: Duration::from_secs(pending_poll_seconds), resync: Duration::from_secs(resync_seconds), instance };
+            controller::run(client, options, shutdown_signal()).await?;
+        }
+        Command::Crds => print!("{}", webex_operator::api::crds_yaml()?),
+        Command::Sim { listen, state_file } => {
+            webex_operator::sim::serve_forever(webex_operator::sim::SimConfig { listen, state_file }).await?;
+        }
+        Command::Demo { keep_running, sim_port } => {
+            webex_operator::demo::run(webex_operator::demo::DemoOptions { keep_running, sim_port }).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

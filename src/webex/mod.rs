@@ -1,0 +1,6 @@
+//! The Webex side: wire model, ids, and the HTTP client (the only code that talks to Webex).
+
+pub mod client;
+pub mod error;
+pub mod ids;
+pub mod model;
