@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use kube::api::{Api, ListParams};
 use kube::ResourceExt;
+use kube::api::{Api, ListParams};
 
 use crate::api::conditions::{self, READY};
 use crate::api::webex_user::{UserState, WebexUser};
@@ -30,26 +30,45 @@ const FINAL_REASONS: &[&str] = &["Active", "TrialOrgOwnsEmail", "ExistsInOtherOr
 pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let started = Instant::now();
     step("building kube-apiserver and etcd (cached after the first run)");
-    let bin_dir = testenv::binaries(|line| println!("    {line}")).await.context("building the test control plane")?;
+    let bin_dir = testenv::binaries(|line| println!("    {line}"))
+        .await
+        .context("building the test control plane")?;
     step("starting kube-apiserver + etcd");
-    let control_plane = testenv::ControlPlane::start(&bin_dir).await.context("starting the control plane")?;
-    let client = control_plane.client().await.context("connecting to the control plane")?;
-    manifests::install_crds(&client, "webex-operator-demo").await.context("installing the CRDs")?;
+    let control_plane = testenv::ControlPlane::start(&bin_dir)
+        .await
+        .context("starting the control plane")?;
+    let client = control_plane
+        .client()
+        .await
+        .context("connecting to the control plane")?;
+    manifests::install_crds(&client, "webex-operator-demo")
+        .await
+        .context("installing the CRDs")?;
     println!("    CRDs installed and established");
 
-    step(&format!("starting the Webex simulator on 127.0.0.1:{}", options.sim_port));
+    step(&format!(
+        "starting the Webex simulator on 127.0.0.1:{}",
+        options.sim_port
+    ));
     let state_dir = tempfile::tempdir().context("creating a directory for the simulator state")?;
     let listen = SocketAddr::from(([127, 0, 0, 1], options.sim_port));
-    let simulator = sim::start(sim::SimConfig { listen, state_file: Some(state_dir.path().join("sim-state.json")) })
-        .await
-        .with_context(|| format!("starting the simulator on {listen} (is the port free? try --sim-port)"))?;
+    let simulator = sim::start(sim::SimConfig {
+        listen,
+        state_file: Some(state_dir.path().join("sim-state.json")),
+    })
+    .await
+    .with_context(|| format!("starting the simulator on {listen} (is the port free? try --sim-port)"))?;
     let control = SimControl::new(&simulator.base_url);
     seed(&control).await.context("seeding the simulator")?;
     println!("    orgs acme and globex, a trial org owning pat@trial.example, and initech owning sam@initech.example");
 
     step("starting the controller");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let options_run = RunOptions { pending_poll: Duration::from_secs(2), resync: Duration::from_secs(60), instance: Some("demo".into()) };
+    let options_run = RunOptions {
+        pending_poll: Duration::from_secs(2),
+        resync: Duration::from_secs(60),
+        instance: Some("demo".into()),
+    };
     let controller_task = tokio::spawn(controller::run(client.clone(), options_run, async move {
         let _ = stop_rx.await;
     }));
@@ -58,7 +77,11 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let examples = manifests::read_path(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))?;
     manifests::apply(&client, &examples, "webex-operator-demo").await?;
     for m in &examples {
-        println!("    {} {}", m.object.types.as_ref().map(|t| t.kind.as_str()).unwrap_or("?"), m.object.metadata.name.as_deref().unwrap_or("?"));
+        println!(
+            "    {} {}",
+            m.object.types.as_ref().map(|t| t.kind.as_str()).unwrap_or("?"),
+            m.object.metadata.name.as_deref().unwrap_or("?")
+        );
     }
 
     step("watching the WebexUsers converge (users sign in as their invitations arrive)");
@@ -76,11 +99,18 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         for user in &list.items {
             let pending = user.status.as_ref().and_then(|s| s.state) == Some(UserState::Pending);
             if pending && signed_in.insert(user.spec.email.clone()) {
-                control.sign_in(&user.spec.email, DEMO_PASSWORD).await.with_context(|| format!("signing {} in", user.spec.email))?;
+                control
+                    .sign_in(&user.spec.email, DEMO_PASSWORD)
+                    .await
+                    .with_context(|| format!("signing {} in", user.spec.email))?;
                 println!("    {} signed in for the first time", user.spec.email);
             }
         }
-        let done = !list.items.is_empty() && list.items.iter().all(|u| ready_reason(u).is_some_and(|r| FINAL_REASONS.contains(&r.as_str())));
+        let done = !list.items.is_empty()
+            && list
+                .items
+                .iter()
+                .all(|u| ready_reason(u).is_some_and(|r| FINAL_REASONS.contains(&r.as_str())));
         if done {
             break true;
         }
@@ -90,7 +120,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     if converged {
-        step(&format!("converged in {:.1}s: six users Active, two refused with their reasons", started.elapsed().as_secs_f64()));
+        step(&format!(
+            "converged in {:.1}s: six users Active, two refused with their reasons",
+            started.elapsed().as_secs_f64()
+        ));
     } else {
         step("not everything converged within 3 minutes; the table above shows where each user stands");
     }
@@ -116,7 +149,11 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let _ = tokio::time::timeout(Duration::from_secs(5), controller_task).await;
     simulator.shutdown().await;
     drop(control_plane);
-    if converged { Ok(()) } else { anyhow::bail!("the demo did not converge") }
+    if converged {
+        Ok(())
+    } else {
+        anyhow::bail!("the demo did not converge")
+    }
 }
 
 fn step(text: &str) {
@@ -130,7 +167,11 @@ fn ready_reason(user: &WebexUser) -> Option<String> {
 
 /// A `kubectl get webexusers -A -o wide`-style table.
 pub fn render_table(users: &[WebexUser]) -> String {
-    let mut rows = vec![["NAMESPACE", "NAME", "EMAIL", "ORG", "STATE", "READY", "REASON"].map(String::from).to_vec()];
+    let mut rows = vec![
+        ["NAMESPACE", "NAME", "EMAIL", "ORG", "STATE", "READY", "REASON"]
+            .map(String::from)
+            .to_vec(),
+    ];
     let mut sorted: Vec<&WebexUser> = users.iter().collect();
     sorted.sort_by_key(|u| (u.namespace(), u.name_any()));
     for user in sorted {
@@ -146,9 +187,19 @@ pub fn render_table(users: &[WebexUser]) -> String {
             ready.map(|c| c.reason.clone()).unwrap_or_default(),
         ]);
     }
-    let widths: Vec<usize> = (0..rows[0].len()).map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
     rows.iter()
-        .map(|r| r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("   ").trim_end().to_string())
+        .map(|r| {
+            r.iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect::<Vec<_>>()
+                .join("   ")
+                .trim_end()
+                .to_string()
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -170,8 +221,18 @@ async fn seed(control: &SimControl) -> anyhow::Result<()> {
     let mut trial = OrgSeed::new("Pat's trial", "trial.example");
     trial.trial = true;
     let trial = control.seed_org(trial).await?;
-    control.seed_person(&trial.org_id, PersonSeed::new("pat@trial.example").named("Pat", "Parker")).await?;
+    control
+        .seed_person(
+            &trial.org_id,
+            PersonSeed::new("pat@trial.example").named("Pat", "Parker"),
+        )
+        .await?;
     let initech = control.seed_org(OrgSeed::new("Initech", "initech.example")).await?;
-    control.seed_person(&initech.org_id, PersonSeed::new("sam@initech.example").named("Sam", "Singh").signed_in()).await?;
+    control
+        .seed_person(
+            &initech.org_id,
+            PersonSeed::new("sam@initech.example").named("Sam", "Singh").signed_in(),
+        )
+        .await?;
     Ok(())
 }

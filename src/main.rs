@@ -10,7 +10,11 @@ use webex_operator::controller::{self, RunOptions};
 use webex_operator::telemetry::{self, LogFormat};
 
 #[derive(Debug, Parser)]
-#[command(name = "webex-operator", version, about = "Manage Webex users declaratively from Kubernetes")]
+#[command(
+    name = "webex-operator",
+    version,
+    about = "Manage Webex users declaratively from Kubernetes"
+)]
 struct Cli {
     /// Log format: text for terminals, json for production.
     #[arg(long, env = "WEBEX_OPERATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -73,9 +77,17 @@ async fn main() -> ExitCode {
 
 async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Run { pending_poll_seconds, resync_seconds, instance } => {
+        Command::Run {
+            pending_poll_seconds,
+            resync_seconds,
+            instance,
+        } => {
             let client = kube::Client::try_default().await?;
-            let options = RunOptions { pending_poll: Duration::from_secs(pending_poll_seconds), resync: Duration::from_secs(resync_seconds), instance };
+            let options = RunOptions {
+                pending_poll: Duration::from_secs(pending_poll_seconds),
+                resync: Duration::from_secs(resync_seconds),
+                instance,
+            };
             controller::run(client, options, shutdown_signal()).await?;
         }
         Command::Crds => print!("{}", webex_operator::api::crds_yaml()?),

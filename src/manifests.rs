@@ -25,28 +25,38 @@ pub enum ManifestError {
     #[error("{source_name}: not a valid Kubernetes object: {message}")]
     Parse { source_name: String, message: String },
     #[error("{source_name}: unknown kind {api_version}/{kind}: is its CRD installed?")]
-    UnknownKind { source_name: String, api_version: String, kind: String },
+    UnknownKind {
+        source_name: String,
+        api_version: String,
+        kind: String,
+    },
     #[error("{source_name}: the API server refused {kind} {name}")]
     Apply {
         source_name: String,
         kind: String,
         name: String,
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
     #[error("the CRD {0} did not become established")]
     NotEstablished(String),
     #[error("API discovery failed")]
-    Discovery(#[source] kube::Error),
+    Discovery(#[source] Box<kube::Error>),
 }
 
 /// Reads every `.yaml` / `.yml` file under `path` (sorted by name), or the file itself.
 pub fn read_path(path: &Path) -> Result<Vec<Manifest>, ManifestError> {
     let mut files = Vec::new();
     if path.is_dir() {
-        let entries = std::fs::read_dir(path).map_err(|source| ManifestError::Read { path: path.to_path_buf(), source })?;
+        let entries = std::fs::read_dir(path).map_err(|source| ManifestError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         for entry in entries {
-            let entry = entry.map_err(|source| ManifestError::Read { path: path.to_path_buf(), source })?;
+            let entry = entry.map_err(|source| ManifestError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
             let p = entry.path();
             if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
                 files.push(p);
@@ -58,7 +68,10 @@ pub fn read_path(path: &Path) -> Result<Vec<Manifest>, ManifestError> {
     }
     let mut out = Vec::new();
     for file in files {
-        let text = std::fs::read_to_string(&file).map_err(|source| ManifestError::Read { path: file.clone(), source })?;
+        let text = std::fs::read_to_string(&file).map_err(|source| ManifestError::Read {
+            path: file.clone(),
+            source,
+        })?;
         out.extend(parse_documents(&file.display().to_string(), &text)?);
     }
     Ok(out)
@@ -66,16 +79,25 @@ pub fn read_path(path: &Path) -> Result<Vec<Manifest>, ManifestError> {
 
 /// Parses a multi-document YAML stream; empty documents are skipped.
 pub fn parse_documents(source_name: &str, text: &str) -> Result<Vec<Manifest>, ManifestError> {
-    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(text).map_err(|e| ManifestError::Parse { source_name: source_name.to_string(), message: e.to_string() })?;
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(text).map_err(|e| ManifestError::Parse {
+        source_name: source_name.to_string(),
+        message: e.to_string(),
+    })?;
     let mut out = Vec::new();
     for (i, doc) in docs.into_iter().enumerate() {
         if doc.is_null() {
             continue;
         }
         let name = format!("{source_name}#{}", i + 1);
-        let object: DynamicObject = serde_json::from_value(doc).map_err(|e| ManifestError::Parse { source_name: name.clone(), message: e.to_string() })?;
+        let object: DynamicObject = serde_json::from_value(doc).map_err(|e| ManifestError::Parse {
+            source_name: name.clone(),
+            message: e.to_string(),
+        })?;
         if object.types.is_none() {
-            return Err(ManifestError::Parse { source_name: name, message: "apiVersion and kind are required".into() });
+            return Err(ManifestError::Parse {
+                source_name: name,
+                message: "apiVersion and kind are required".into(),
+            });
         }
         out.push(Manifest { source: name, object });
     }
@@ -84,29 +106,40 @@ pub fn parse_documents(source_name: &str, text: &str) -> Result<Vec<Manifest>, M
 
 /// Applies the manifests in order with server-side apply under `field_manager`.
 pub async fn apply(client: &kube::Client, manifests: &[Manifest], field_manager: &str) -> Result<(), ManifestError> {
-    let discovery = Discovery::new(client.clone()).run().await.map_err(ManifestError::Discovery)?;
+    let discovery = Discovery::new(client.clone())
+        .run()
+        .await
+        .map_err(|e| ManifestError::Discovery(Box::new(e)))?;
     let params = PatchParams::apply(field_manager).force();
     for manifest in manifests {
         let types = manifest.object.types.clone().unwrap_or_default();
         let name = manifest.object.metadata.name.clone().unwrap_or_default();
-        let (resource, caps) = find(&discovery, &types.api_version, &types.kind).ok_or_else(|| ManifestError::UnknownKind {
-            source_name: manifest.source.clone(),
-            api_version: types.api_version.clone(),
-            kind: types.kind.clone(),
-        })?;
+        let (resource, caps) =
+            find(&discovery, &types.api_version, &types.kind).ok_or_else(|| ManifestError::UnknownKind {
+                source_name: manifest.source.clone(),
+                api_version: types.api_version.clone(),
+                kind: types.kind.clone(),
+            })?;
         let api: Api<DynamicObject> = match caps.scope {
             Scope::Cluster => Api::all_with(client.clone(), &resource),
             Scope::Namespaced => {
-                let ns = manifest.object.metadata.namespace.clone().unwrap_or_else(|| "default".to_string());
+                let ns = manifest
+                    .object
+                    .metadata
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| "default".to_string());
                 Api::namespaced_with(client.clone(), &ns, &resource)
             }
         };
-        api.patch(&name, &params, &Patch::Apply(&manifest.object)).await.map_err(|source| ManifestError::Apply {
-            source_name: manifest.source.clone(),
-            kind: types.kind.clone(),
-            name: name.clone(),
-            source,
-        })?;
+        api.patch(&name, &params, &Patch::Apply(&manifest.object))
+            .await
+            .map_err(|source| ManifestError::Apply {
+                source_name: manifest.source.clone(),
+                kind: types.kind.clone(),
+                name: name.clone(),
+                source: Box::new(source),
+            })?;
     }
     Ok(())
 }
@@ -118,13 +151,19 @@ pub async fn install_crds(client: &kube::Client, field_manager: &str) -> Result<
     let params = PatchParams::apply(field_manager).force();
     for crd in crate::api::crds() {
         let name = crd.metadata.name.clone().unwrap_or_default();
-        api.patch(&name, &params, &Patch::Apply(&crd)).await.map_err(|source| ManifestError::Apply {
-            source_name: "crds".into(),
-            kind: "CustomResourceDefinition".into(),
-            name: name.clone(),
-            source,
-        })?;
-        let established = kube::runtime::wait::await_condition(api.clone(), &name, kube::runtime::wait::conditions::is_crd_established());
+        api.patch(&name, &params, &Patch::Apply(&crd))
+            .await
+            .map_err(|source| ManifestError::Apply {
+                source_name: "crds".into(),
+                kind: "CustomResourceDefinition".into(),
+                name: name.clone(),
+                source: Box::new(source),
+            })?;
+        let established = kube::runtime::wait::await_condition(
+            api.clone(),
+            &name,
+            kube::runtime::wait::conditions::is_crd_established(),
+        );
         match tokio::time::timeout(std::time::Duration::from_secs(30), established).await {
             Ok(Ok(_)) => {}
             _ => return Err(ManifestError::NotEstablished(name)),

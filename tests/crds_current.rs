@@ -19,11 +19,24 @@ fn crds_in_the_repository_are_current() {
 fn every_kind_is_in_the_webex_category_with_a_short_name() {
     for crd in webex_operator::api::crds() {
         let names = &crd.spec.names;
-        assert_eq!(names.categories.as_deref(), Some(&["webex".to_string()][..]), "{}", names.kind);
-        assert!(names.short_names.as_ref().is_some_and(|s| !s.is_empty()), "{}", names.kind);
+        assert_eq!(
+            names.categories.as_deref(),
+            Some(&["webex".to_string()][..]),
+            "{}",
+            names.kind
+        );
+        assert!(
+            names.short_names.as_ref().is_some_and(|s| !s.is_empty()),
+            "{}",
+            names.kind
+        );
         let version = &crd.spec.versions[0];
         assert_eq!(version.name, "v1alpha1");
-        assert!(version.subresources.as_ref().and_then(|s| s.status.as_ref()).is_some(), "{} has a status subresource", names.kind);
+        assert!(
+            version.subresources.as_ref().and_then(|s| s.status.as_ref()).is_some(),
+            "{} has a status subresource",
+            names.kind
+        );
         let columns = version.additional_printer_columns.as_deref().unwrap_or_default();
         assert!(columns.iter().any(|c| c.name == "Ready"), "{} shows Ready", names.kind);
     }

@@ -21,13 +21,23 @@ pub struct ConditionUpdate {
 
 impl ConditionUpdate {
     pub fn new(type_: &'static str, status: bool, reason: &'static str, message: impl Into<String>) -> Self {
-        Self { type_, status, reason, message: message.into() }
+        Self {
+            type_,
+            status,
+            reason,
+            message: message.into(),
+        }
     }
 }
 
 /// Merges `updates` into `existing`: a condition whose status did not change keeps its
 /// `lastTransitionTime`; every updated condition gets `observed_generation`.
-pub fn merge(existing: &[Condition], updates: &[ConditionUpdate], observed_generation: Option<i64>, now: Timestamp) -> Vec<Condition> {
+pub fn merge(
+    existing: &[Condition],
+    updates: &[ConditionUpdate],
+    observed_generation: Option<i64>,
+    now: Timestamp,
+) -> Vec<Condition> {
     let mut out: Vec<Condition> = existing
         .iter()
         .filter(|c| !updates.iter().any(|u| u.type_ == c.type_))
@@ -80,12 +90,27 @@ mod tests {
 
     #[test]
     fn unchanged_status_keeps_its_transition_time() {
-        let first = merge(&[], &[ConditionUpdate::new(READY, false, "InvitePending", "waiting")], Some(1), at(10));
-        let second = merge(&first, &[ConditionUpdate::new(READY, false, "InvitePending", "still waiting")], Some(2), at(20));
+        let first = merge(
+            &[],
+            &[ConditionUpdate::new(READY, false, "InvitePending", "waiting")],
+            Some(1),
+            at(10),
+        );
+        let second = merge(
+            &first,
+            &[ConditionUpdate::new(READY, false, "InvitePending", "still waiting")],
+            Some(2),
+            at(20),
+        );
         assert_eq!(second[0].last_transition_time, Time(at(10)));
         assert_eq!(second[0].observed_generation, Some(2));
         assert_eq!(second[0].message, "still waiting");
-        let third = merge(&second, &[ConditionUpdate::new(READY, true, "Active", "ok")], Some(2), at(30));
+        let third = merge(
+            &second,
+            &[ConditionUpdate::new(READY, true, "Active", "ok")],
+            Some(2),
+            at(30),
+        );
         assert_eq!(third[0].last_transition_time, Time(at(30)));
     }
 

@@ -39,7 +39,11 @@ pub struct ExternalSite {
     category = "webex",
     printcolumn(name = "Email", type_ = "string", json_path = ".spec.email"),
     printcolumn(name = "Invitation", type_ = "string", json_path = ".status.invitation"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type == 'Ready')].status"),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type == 'Ready')].status"
+    ),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[serde(rename_all = "camelCase")]
@@ -47,7 +51,9 @@ pub struct ExternalUserSpec {
     /// The WebexOrg whose sites the accounts are on.
     pub org_ref: OrgRef,
     /// Email of the person's existing Webex account (R-EXT-2).
-    #[schemars(regex(pattern = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$"))]
+    #[schemars(regex(
+        pattern = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+    ))]
     pub email: String,
     /// Sites and account types.
     #[x_kube(validation = Rule::new("size(self) > 0").message("name at least one Meetings site"))]

@@ -20,7 +20,11 @@ use super::common::{ContactCenterType, LicenseRef, OrgRef};
     category = "webex",
     printcolumn(name = "Org", type_ = "string", json_path = ".spec.orgRef.name"),
     printcolumn(name = "Matched", type_ = "integer", json_path = ".status.matchedUsers"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type == 'Ready')].status"),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type == 'Ready')].status"
+    ),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[serde(rename_all = "camelCase")]

@@ -32,7 +32,11 @@ pub enum ClaimMode {
     printcolumn(name = "Org", type_ = "string", json_path = ".spec.orgRef.name"),
     printcolumn(name = "Claimed", type_ = "integer", json_path = ".status.counts.claimed"),
     printcolumn(name = "Ineligible", type_ = "integer", json_path = ".status.counts.ineligible"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type == 'Ready')].status"),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type == 'Ready')].status"
+    ),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[serde(rename_all = "camelCase")]

@@ -66,8 +66,16 @@ pub struct TenantGrant {
     status = "WebexOrgStatus",
     shortname = "wxorg",
     category = "webex",
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type == 'Ready')].status"),
-    printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type == 'Ready')].reason"),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type == 'Ready')].status"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type == 'Ready')].reason"
+    ),
     printcolumn(name = "Org ID", type_ = "string", json_path = ".status.orgId", priority = 1),
     printcolumn(name = "Directory Sync", type_ = "string", json_path = ".status.directorySync"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
@@ -159,7 +167,8 @@ pub struct WebexOrgStatus {
     /// Licences of the org with their units.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub licenses: Vec<OrgLicenseStatus>,
-    /// When the org was last checked against Webex (RFC 3339).
+    /// When this status last changed (RFC 3339). The org is re-read every two minutes; an
+    /// unchanged reading writes nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_checked: Option<String>,
+    pub last_updated: Option<String>,
 }

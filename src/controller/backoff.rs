@@ -24,7 +24,11 @@ impl Default for Backoff {
 
 impl Backoff {
     pub fn new(base: Duration, max: Duration) -> Self {
-        Self { failures: Mutex::new(HashMap::new()), base, max }
+        Self {
+            failures: Mutex::new(HashMap::new()),
+            base,
+            max,
+        }
     }
 
     /// The action after `error` for the object `key`: requeue with a growing delay, or wait
@@ -50,7 +54,9 @@ impl Backoff {
     }
 
     fn delay(&self, failures: u32, retry_after: Option<Duration>) -> Duration {
-        let exp = self.base.saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(16)));
+        let exp = self
+            .base
+            .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(16)));
         exp.min(self.max).max(retry_after.unwrap_or_default())
     }
 }

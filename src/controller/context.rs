@@ -36,14 +36,27 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        Self { pending_poll: Duration::from_secs(60), resync: Duration::from_secs(600), instance: None }
+        Self {
+            pending_poll: Duration::from_secs(60),
+            resync: Duration::from_secs(600),
+            instance: None,
+        }
     }
 }
 
 impl Context {
     pub fn new(client: kube::Client, options: RunOptions) -> Self {
-        let reporter = Reporter { controller: MANAGER.into(), instance: options.instance.clone() };
-        Self { recorder: Recorder::new(client.clone(), reporter), client, orgs: Arc::default(), backoff: Backoff::default(), options }
+        let reporter = Reporter {
+            controller: MANAGER.into(),
+            instance: options.instance.clone(),
+        };
+        Self {
+            recorder: Recorder::new(client.clone(), reporter),
+            client,
+            orgs: Arc::default(),
+            backoff: Backoff::default(),
+            options,
+        }
     }
 
     /// Publishes an Event; failures are logged, never fatal (Events are best effort).

@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Resource;
 use kube::api::Api;
-use kube::runtime::{Controller, reflector::ObjectRef, watcher};
+use kube::runtime::{Controller, WatchStreamExt, reflector, reflector::ObjectRef, watcher};
 use kube::{CustomResourceExt, ResourceExt};
 
 use crate::api::{WebexOrg, WebexUser};
@@ -33,13 +34,23 @@ pub enum RunError {
 }
 
 /// Runs every controller until SIGINT/SIGTERM (or `shutdown` resolves).
-pub async fn run(client: kube::Client, options: RunOptions, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) -> Result<(), RunError> {
+pub async fn run(
+    client: kube::Client,
+    options: RunOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) -> Result<(), RunError> {
     wait_for_crds(&client).await?;
     let ctx = Arc::new(Context::new(client.clone(), options));
     let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
 
     let orgs: Api<WebexOrg> = Api::all(client.clone());
-    let org_controller = Controller::new(orgs.clone(), watcher::Config::default().any_semantic())
+    let (org_reader, org_writer) = reflector::store();
+    let org_changes = watcher(orgs.clone(), watcher::Config::default().any_semantic())
+        .default_backoff()
+        .reflect(org_writer)
+        .applied_objects()
+        .predicate_filter(desired_state_changed, Default::default());
+    let org_controller = Controller::for_stream(org_changes, org_reader)
         .graceful_shutdown_on(shutdown.clone())
         .run(webex_org::reconcile, webex_org::error_policy, ctx.clone())
         .for_each(|result| async move {
@@ -49,12 +60,27 @@ pub async fn run(client: kube::Client, options: RunOptions, shutdown: impl std::
         });
 
     let users: Api<WebexUser> = Api::all(client.clone());
-    let user_controller = Controller::new(users, watcher::Config::default().any_semantic());
+    let (user_reader, user_writer) = reflector::store();
+    let user_changes = watcher(users, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .reflect(user_writer)
+        .applied_objects()
+        .predicate_filter(desired_state_changed, Default::default());
+    let user_controller = Controller::for_stream(user_changes, user_reader);
     let user_store = user_controller.store();
+    let last_org_keys: std::sync::Mutex<std::collections::HashMap<String, String>> = Default::default();
     let user_controller = user_controller
         // A WebexOrg that becomes ready (or changes) re-reconciles the users that use it.
         .watches(orgs, watcher::Config::default(), move |org| {
             let name = org.name_any();
+            // Only a change that matters to users (spec, readiness, org id) re-reconciles them;
+            // licence counts moving as people sign in do not.
+            let key = org_trigger_key(&org);
+            let mut seen = last_org_keys.lock().unwrap_or_else(|p| p.into_inner());
+            if seen.get(&name) == Some(&key) {
+                return Vec::new();
+            }
+            seen.insert(name.clone(), key);
             user_store
                 .state()
                 .into_iter()
@@ -76,14 +102,47 @@ pub async fn run(client: kube::Client, options: RunOptions, shutdown: impl std::
     Ok(())
 }
 
+/// What a reconcile depends on in the object itself: spec (generation), annotations (pause,
+/// reconcile-now), finalizers and deletion. Status writes (our own) do not re-trigger a reconcile;
+/// requeues and Webex-side events do the rest.
+fn desired_state_changed<K: Resource>(object: &K) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let meta = object.meta();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    meta.generation.hash(&mut hasher);
+    meta.annotations.hash(&mut hasher);
+    meta.finalizers.hash(&mut hasher);
+    meta.deletion_timestamp
+        .as_ref()
+        .map(|t| t.0.as_second())
+        .hash(&mut hasher);
+    Some(hasher.finish())
+}
+
+fn org_trigger_key(org: &WebexOrg) -> String {
+    let status = org.status.clone().unwrap_or_default();
+    let ready =
+        crate::api::conditions::find(&status.conditions, crate::api::conditions::READY).map(|c| c.status.clone());
+    format!("{:?}/{:?}/{:?}", org.metadata.generation, ready, status.org_id)
+}
+
 /// Fails fast when the CRDs are missing (style-anchors 14).
 async fn wait_for_crds(client: &kube::Client) -> Result<(), RunError> {
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
     for name in [WebexOrg::crd_name(), WebexUser::crd_name()] {
-        let established = kube::runtime::wait::await_condition(crds.clone(), name, kube::runtime::wait::conditions::is_crd_established());
+        let established = kube::runtime::wait::await_condition(
+            crds.clone(),
+            name,
+            kube::runtime::wait::conditions::is_crd_established(),
+        );
         match tokio::time::timeout(Duration::from_secs(30), established).await {
             Ok(Ok(_)) => {}
-            Ok(Err(source)) => return Err(RunError::CrdMissing { name: name.to_string(), source }),
+            Ok(Err(source)) => {
+                return Err(RunError::CrdMissing {
+                    name: name.to_string(),
+                    source,
+                });
+            }
             Err(_) => return Err(RunError::CrdTimeout(name.to_string())),
         }
     }

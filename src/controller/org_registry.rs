@@ -52,7 +52,10 @@ impl OrgRegistry {
     }
 
     pub fn insert(&self, name: &str, handle: OrgHandle) {
-        self.orgs.write().unwrap_or_else(|p| p.into_inner()).insert(name.to_string(), handle);
+        self.orgs
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), handle);
     }
 
     pub fn remove(&self, name: &str) {

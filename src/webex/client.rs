@@ -13,7 +13,10 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::error::WebexError;
-use super::model::{License, LicenseList, OrgSetting, PatchUserLicenses, Person, PersonList, PersonWrite, Role, RoleList, UserLicensesResponse};
+use super::model::{
+    License, LicenseList, OrgSetting, PatchUserLicenses, Person, PersonList, PersonWrite, Role, RoleList,
+    UserLicensesResponse,
+};
 
 /// A bearer token that never prints itself.
 #[derive(Clone)]
@@ -42,7 +45,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_attempts: 4, base_delay: Duration::from_millis(200), max_delay: Duration::from_secs(30) }
+        Self {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(30),
+        }
     }
 }
 
@@ -67,7 +74,9 @@ pub struct WebexClient {
 
 impl fmt::Debug for WebexClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebexClient").field("base", &self.base.as_str()).finish_non_exhaustive()
+        f.debug_struct("WebexClient")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
     }
 }
 
@@ -76,7 +85,9 @@ impl WebexClient {
     /// appended as the real service lays them out.
     pub fn new(base_url: &str, token: Token) -> Result<Self, WebexError> {
         crate::tls::install_crypto_provider();
-        let invalid = || WebexError::InvalidBaseUrl { url: base_url.to_string() };
+        let invalid = || WebexError::InvalidBaseUrl {
+            url: base_url.to_string(),
+        };
         let mut base = Url::parse(base_url).map_err(|_| invalid())?;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
             return Err(invalid());
@@ -90,8 +101,16 @@ impl WebexClient {
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("webex-operator/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|source| WebexError::Transport { endpoint: "client setup".into(), source })?;
-        Ok(Self { http, base, token, retry: RetryPolicy::default() })
+            .map_err(|source| WebexError::Transport {
+                endpoint: "client setup".into(),
+                source,
+            })?;
+        Ok(Self {
+            http,
+            base,
+            token,
+            retry: RetryPolicy::default(),
+        })
     }
 
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
@@ -119,7 +138,10 @@ impl WebexClient {
     /// Looks a person of the org up by email (exact, case-insensitive).
     pub async fn find_person_by_email(&self, email: &str) -> Result<Option<Person>, WebexError> {
         let list: PersonList = self.get_json("v1/people", &[("email", email)]).await?;
-        Ok(list.items.into_iter().find(|p| p.emails.iter().any(|e| e.eq_ignore_ascii_case(email))))
+        Ok(list
+            .items
+            .into_iter()
+            .find(|p| p.emails.iter().any(|e| e.eq_ignore_ascii_case(email))))
     }
 
     /// Every person of the org, following `Link: rel="next"` pages.
@@ -141,19 +163,24 @@ impl WebexClient {
     /// Creates a person. Never retried once sent, unless Webex said it did nothing (429).
     pub async fn create_person(&self, body: &PersonWrite) -> Result<Person, WebexError> {
         let url = self.url("v1/people")?;
-        self.send_json(Method::POST, url, Some(body), Idempotency::CreateOnce).await
+        self.send_json(Method::POST, url, Some(body), Idempotency::CreateOnce)
+            .await
     }
 
     /// Replaces a person (PUT semantics: send every field to keep).
     pub async fn update_person(&self, person_id: &str, body: &PersonWrite) -> Result<Person, WebexError> {
         let url = self.url(&format!("v1/people/{person_id}"))?;
-        self.send_json(Method::PUT, url, Some(body), Idempotency::Idempotent).await
+        self.send_json(Method::PUT, url, Some(body), Idempotency::Idempotent)
+            .await
     }
 
     /// Deletes a person; a person already gone counts as deleted.
     pub async fn delete_person(&self, person_id: &str) -> Result<(), WebexError> {
         let url = self.url(&format!("v1/people/{person_id}"))?;
-        match self.send_raw(Method::DELETE, url, None::<&()>, Idempotency::Idempotent).await {
+        match self
+            .send_raw(Method::DELETE, url, None::<&()>, Idempotency::Idempotent)
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) if e.status() == Some(404) => Ok(()),
             Err(e) => Err(e),
@@ -170,9 +197,14 @@ impl WebexClient {
     pub async fn patch_user_licenses(&self, body: &PatchUserLicenses) -> Result<LicensePatchOutcome, WebexError> {
         let url = self.url("v1/licenses/users")?;
         let endpoint = "PATCH /v1/licenses/users".to_string();
-        let (status, bytes) = self.send_raw(Method::PATCH, url, Some(body), Idempotency::Idempotent).await?;
+        let (status, bytes) = self
+            .send_raw(Method::PATCH, url, Some(body), Idempotency::Idempotent)
+            .await?;
         let response = serde_json::from_slice(&bytes).map_err(|source| WebexError::Decode { endpoint, source })?;
-        Ok(LicensePatchOutcome { response, partial: status == StatusCode::PARTIAL_CONTENT })
+        Ok(LicensePatchOutcome {
+            response,
+            partial: status == StatusCode::PARTIAL_CONTENT,
+        })
     }
 
     pub async fn list_roles(&self) -> Result<Vec<Role>, WebexError> {
@@ -181,27 +213,41 @@ impl WebexClient {
     }
 
     pub async fn get_org_setting(&self, org_id: &str, key: &str) -> Result<OrgSetting, WebexError> {
-        self.get_json(&format!("settings/organizations/{org_id}/settings/{key}"), &[]).await
+        self.get_json(&format!("settings/organizations/{org_id}/settings/{key}"), &[])
+            .await
     }
 
-    pub async fn set_org_setting(&self, org_id: &str, key: &str, value: serde_json::Value) -> Result<OrgSetting, WebexError> {
+    pub async fn set_org_setting(
+        &self,
+        org_id: &str,
+        key: &str,
+        value: serde_json::Value,
+    ) -> Result<OrgSetting, WebexError> {
         let url = self.url(&format!("settings/organizations/{org_id}/settings"))?;
         let body = serde_json::json!({ "key": key, "value": value });
-        self.send_json(Method::POST, url, Some(&body), Idempotency::Idempotent).await
+        self.send_json(Method::POST, url, Some(&body), Idempotency::Idempotent)
+            .await
     }
 
     /// Whether the org synchronises users from a directory (R-ORG-2). Webex has no public API
     /// for it; `simulator` enables the simulator-only endpoint that tells.
     pub async fn directory_sync(&self, org_id: &str, simulator: bool) -> Result<bool, WebexError> {
         if !simulator {
-            return Err(WebexError::NotAvailableInPublicApi { operation: "reading the directory-sync status" });
+            return Err(WebexError::NotAvailableInPublicApi {
+                operation: "reading the directory-sync status",
+            });
         }
         let info: serde_json::Value = self.get_json(&format!("_sim/orgs/{org_id}"), &[]).await?;
-        Ok(info.get("directorySync").and_then(serde_json::Value::as_bool).unwrap_or(false))
+        Ok(info
+            .get("directorySync")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false))
     }
 
     fn url(&self, path: &str) -> Result<Url, WebexError> {
-        self.base.join(path).map_err(|_| WebexError::InvalidBaseUrl { url: self.base.to_string() })
+        self.base.join(path).map_err(|_| WebexError::InvalidBaseUrl {
+            url: self.base.to_string(),
+        })
     }
 
     async fn get_json<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, WebexError> {
@@ -209,12 +255,15 @@ impl WebexClient {
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        self.send_json(Method::GET, url, None::<&()>, Idempotency::Idempotent).await
+        self.send_json(Method::GET, url, None::<&()>, Idempotency::Idempotent)
+            .await
     }
 
     async fn get_page<T: DeserializeOwned>(&self, url: Url) -> Result<(T, Option<Url>), WebexError> {
         let endpoint = endpoint_name(&Method::GET, &url);
-        let response = self.send_with_retry(Method::GET, url, None::<&()>, Idempotency::Idempotent).await?;
+        let response = self
+            .send_with_retry(Method::GET, url, None::<&()>, Idempotency::Idempotent)
+            .await?;
         let next = response
             .headers()
             .get_all(header::LINK)
@@ -222,35 +271,65 @@ impl WebexClient {
             .filter_map(|v| v.to_str().ok())
             .find_map(next_link)
             .and_then(|s| Url::parse(&s).ok());
-        let bytes = response.bytes().await.map_err(|source| WebexError::Transport { endpoint: endpoint.clone(), source })?;
+        let bytes = response.bytes().await.map_err(|source| WebexError::Transport {
+            endpoint: endpoint.clone(),
+            source,
+        })?;
         let page = serde_json::from_slice(&bytes).map_err(|source| WebexError::Decode { endpoint, source })?;
         Ok((page, next))
     }
 
-    async fn send_json<B: Serialize + ?Sized, T: DeserializeOwned>(&self, method: Method, url: Url, body: Option<&B>, idem: Idempotency) -> Result<T, WebexError> {
+    async fn send_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&B>,
+        idem: Idempotency,
+    ) -> Result<T, WebexError> {
         let endpoint = endpoint_name(&method, &url);
         let (_, bytes) = self.send_raw(method, url, body, idem).await?;
         serde_json::from_slice(&bytes).map_err(|source| WebexError::Decode { endpoint, source })
     }
 
-    async fn send_raw<B: Serialize + ?Sized>(&self, method: Method, url: Url, body: Option<&B>, idem: Idempotency) -> Result<(StatusCode, bytes::Bytes), WebexError> {
+    async fn send_raw<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&B>,
+        idem: Idempotency,
+    ) -> Result<(StatusCode, bytes::Bytes), WebexError> {
         let endpoint = endpoint_name(&method, &url);
         let response = self.send_with_retry(method, url, body, idem).await?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(|source| match idem {
-            Idempotency::CreateOnce => WebexError::OutcomeUnknown { endpoint: endpoint.clone(), tracking_id: None },
-            Idempotency::Idempotent => WebexError::Transport { endpoint: endpoint.clone(), source },
+            Idempotency::CreateOnce => WebexError::OutcomeUnknown {
+                endpoint: endpoint.clone(),
+                tracking_id: None,
+            },
+            Idempotency::Idempotent => WebexError::Transport {
+                endpoint: endpoint.clone(),
+                source,
+            },
         })?;
         Ok((status, bytes))
     }
 
     /// Sends with bounded retries; returns the successful response.
-    async fn send_with_retry<B: Serialize + ?Sized>(&self, method: Method, url: Url, body: Option<&B>, idem: Idempotency) -> Result<reqwest::Response, WebexError> {
+    async fn send_with_retry<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&B>,
+        idem: Idempotency,
+    ) -> Result<reqwest::Response, WebexError> {
         let endpoint = endpoint_name(&method, &url);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut request = self.http.request(method.clone(), url.clone()).bearer_auth(&self.token.0);
+            let mut request = self
+                .http
+                .request(method.clone(), url.clone())
+                .bearer_auth(&self.token.0);
             if let Some(body) = body {
                 request = request.json(body);
             }
@@ -258,25 +337,44 @@ impl WebexClient {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => {
                     let status = response.status().as_u16();
-                    let tracking = response.headers().get("trackingId").and_then(|v| v.to_str().ok()).map(str::to_string);
-                    let retry_after = response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+                    let tracking = response
+                        .headers()
+                        .get("trackingId")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    let retry_after = response
+                        .headers()
+                        .get(header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(parse_retry_after);
                     let bytes = response.bytes().await.unwrap_or_default();
                     let error = WebexError::from_response(endpoint.clone(), status, tracking, retry_after, &bytes);
                     // A 5xx to a create may come after the person was made (webex-api-notes §2.3).
                     if idem == Idempotency::CreateOnce && status >= 500 {
-                        return Err(WebexError::OutcomeUnknown { endpoint, tracking_id: error.tracking_id().map(str::to_string) });
+                        return Err(WebexError::OutcomeUnknown {
+                            endpoint,
+                            tracking_id: error.tracking_id().map(str::to_string),
+                        });
                     }
                     error
                 }
                 Err(source) => {
                     if idem == Idempotency::CreateOnce && !source.is_connect() {
-                        return Err(WebexError::OutcomeUnknown { endpoint, tracking_id: None });
+                        return Err(WebexError::OutcomeUnknown {
+                            endpoint,
+                            tracking_id: None,
+                        });
                     }
-                    WebexError::Transport { endpoint: endpoint.clone(), source }
+                    WebexError::Transport {
+                        endpoint: endpoint.clone(),
+                        source,
+                    }
                 }
             };
             // 429/423 mean "not processed": safe to resend even a create.
-            let resend_safe = idem == Idempotency::Idempotent || matches!(error.status(), Some(429 | 423)) || matches!(error, WebexError::Transport { .. });
+            let resend_safe = idem == Idempotency::Idempotent
+                || matches!(error.status(), Some(429 | 423))
+                || matches!(error, WebexError::Transport { .. });
             if !error.is_retryable() || !resend_safe || attempt >= self.retry.max_attempts {
                 return Err(error);
             }
@@ -326,7 +424,13 @@ fn next_link(header: &str) -> Option<String> {
 fn repair_next_link(mut next: Url, max: &str) -> Url {
     let pairs: Vec<(String, String)> = next
         .query_pairs()
-        .map(|(k, v)| if k == "max" && v == "null" { (k.into_owned(), max.to_string()) } else { (k.into_owned(), v.into_owned()) })
+        .map(|(k, v)| {
+            if k == "max" && v == "null" {
+                (k.into_owned(), max.to_string())
+            } else {
+                (k.into_owned(), v.into_owned())
+            }
+        })
         .collect();
     if pairs.iter().any(|(k, v)| k == "max" && v == max) || !pairs.iter().any(|(k, _)| k == "max") {
         next.query_pairs_mut().clear().extend_pairs(pairs);
@@ -341,7 +445,10 @@ mod tests {
     #[test]
     fn finds_the_next_link_among_others() {
         let h = r#"<https://webexapis.com/v1/people?max=10&after=Y2l>; rel="next", <https://webexapis.com/v1/people?max=10>; rel="first""#;
-        assert_eq!(next_link(h).as_deref(), Some("https://webexapis.com/v1/people?max=10&after=Y2l"));
+        assert_eq!(
+            next_link(h).as_deref(),
+            Some("https://webexapis.com/v1/people?max=10&after=Y2l")
+        );
         assert_eq!(next_link(r#"<https://x/y>; rel="prev""#), None);
         assert_eq!(next_link("garbage"), None);
     }
@@ -355,7 +462,8 @@ mod tests {
 
     #[test]
     fn endpoint_names_hide_ids() {
-        let url = Url::parse("https://webexapis.com/v1/people/Y2lzY29zcGFyazovL3VzL1BFT1BMRS9mNWIzNjE4Ny1jOGRk").unwrap();
+        let url =
+            Url::parse("https://webexapis.com/v1/people/Y2lzY29zcGFyazovL3VzL1BFT1BMRS9mNWIzNjE4Ny1jOGRk").unwrap();
         assert_eq!(endpoint_name(&Method::GET, &url), "GET /v1/people/{id}");
     }
 

@@ -36,7 +36,10 @@ pub enum WebexError {
     /// A create whose outcome is unknown (transport failure or 5xx after sending). The caller
     /// must look the email up before trying again. Retryable.
     #[error("outcome of {endpoint} is unknown (tracking id {tracking_id:?}); look the person up before retrying")]
-    OutcomeUnknown { endpoint: String, tracking_id: Option<String> },
+    OutcomeUnknown {
+        endpoint: String,
+        tracking_id: Option<String>,
+    },
 
     /// Webex answered with an error status. Retryable for 423, 429 and 5xx; terminal otherwise.
     #[error("{endpoint} answered {status}: {message} (tracking id {tracking_id:?})")]
@@ -64,10 +67,20 @@ pub enum WebexError {
 }
 
 impl WebexError {
-    pub(crate) fn from_response(endpoint: String, status: u16, tracking_header: Option<String>, retry_after: Option<Duration>, body: &[u8]) -> Self {
+    pub(crate) fn from_response(
+        endpoint: String,
+        status: u16,
+        tracking_header: Option<String>,
+        retry_after: Option<Duration>,
+        body: &[u8],
+    ) -> Self {
         let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
         let message = if parsed.message.is_empty() {
-            parsed.errors.first().map(|e| e.description.clone()).unwrap_or_else(|| format!("HTTP {status}"))
+            parsed
+                .errors
+                .first()
+                .map(|e| e.description.clone())
+                .unwrap_or_else(|| format!("HTTP {status}"))
         } else {
             parsed.message.clone()
         };
@@ -141,7 +154,13 @@ mod tests {
     use super::*;
 
     fn api(status: u16, body: &str) -> WebexError {
-        WebexError::from_response("POST /v1/people".into(), status, Some("HDR".into()), None, body.as_bytes())
+        WebexError::from_response(
+            "POST /v1/people".into(),
+            status,
+            Some("HDR".into()),
+            None,
+            body.as_bytes(),
+        )
     }
 
     #[test]
@@ -150,12 +169,20 @@ mod tests {
         assert!(api(503, "").is_retryable());
         assert!(!api(400, "").is_retryable());
         assert!(!api(409, "").is_retryable());
-        assert!(!WebexError::NotAvailableInPublicApi { operation: "revoke a claim" }.is_retryable());
+        assert!(
+            !WebexError::NotAvailableInPublicApi {
+                operation: "revoke a claim"
+            }
+            .is_retryable()
+        );
     }
 
     #[test]
     fn tracking_id_prefers_the_body_then_the_header() {
-        let e = api(400, r#"{"message":"bad","errors":[{"errorCode":400411,"description":"d"}],"trackingId":"NA_1"}"#);
+        let e = api(
+            400,
+            r#"{"message":"bad","errors":[{"errorCode":400411,"description":"d"}],"trackingId":"NA_1"}"#,
+        );
         assert_eq!(e.tracking_id(), Some("NA_1"));
         assert!(e.has_code(400411));
         assert_eq!(api(500, "not json").tracking_id(), Some("HDR"));
@@ -163,9 +190,15 @@ mod tests {
 
     #[test]
     fn conflicts_are_classified_by_code() {
-        let other = api(409, r#"{"message":"m","errors":[{"errorCode":409002,"description":"claim"}]}"#);
+        let other = api(
+            409,
+            r#"{"message":"m","errors":[{"errorCode":409002,"description":"claim"}]}"#,
+        );
         assert_eq!(other.create_conflict(), Some(CreateConflict::ExistsInOtherOrg));
-        let trial = api(409, r#"{"message":"m","errors":[{"errorCode":409003,"description":"trial"}]}"#);
+        let trial = api(
+            409,
+            r#"{"message":"m","errors":[{"errorCode":409003,"description":"trial"}]}"#,
+        );
         assert_eq!(trial.create_conflict(), Some(CreateConflict::TrialOrgOwnsEmail));
         assert_eq!(api(409, "{}").create_conflict(), Some(CreateConflict::Unexplained));
         assert_eq!(api(400, "{}").create_conflict(), None);

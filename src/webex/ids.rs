@@ -70,13 +70,19 @@ mod tests {
 
     #[test]
     fn full_admin_role_id_matches_the_real_one() {
-        assert_eq!(role_id("id_full_admin"), "Y2lzY29zcGFyazovL3VzL1JPTEUvaWRfZnVsbF9hZG1pbg");
+        assert_eq!(
+            role_id("id_full_admin"),
+            "Y2lzY29zcGFyazovL3VzL1JPTEUvaWRfZnVsbF9hZG1pbg"
+        );
     }
 
     #[test]
     fn decodes_people_ids_with_or_without_padding() {
         let id = encode(IdKind::People, "f5b36187-c8dd-4727-8b2f-f9c447f29046");
-        assert_eq!(id, "Y2lzY29zcGFyazovL3VzL1BFT1BMRS9mNWIzNjE4Ny1jOGRkLTQ3MjctOGIyZi1mOWM0NDdmMjkwNDY");
+        assert_eq!(
+            id,
+            "Y2lzY29zcGFyazovL3VzL1BFT1BMRS9mNWIzNjE4Ny1jOGRkLTQ3MjctOGIyZi1mOWM0NDdmMjkwNDY"
+        );
         let padded = format!("{id}==");
         assert_eq!(decode(&padded).map(|(k, _)| k), Some(IdKind::People));
     }

@@ -61,9 +61,17 @@ pub struct Person {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// True until the person first signs in (R-USER-10).
-    #[serde(default, deserialize_with = "bool_or_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "bool_or_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub invite_pending: Option<bool>,
-    #[serde(default, deserialize_with = "bool_or_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "bool_or_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub login_enabled: Option<bool>,
     /// person, bot, appuser.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
@@ -326,7 +334,9 @@ mod tests {
 
     #[test]
     fn invite_pending_accepts_booleans_and_strings() {
-        let real: Person = serde_json::from_str(r#"{"id":"x","emails":["A@b.c"],"invitePending":true,"loginEnabled":"false"}"#).unwrap();
+        let real: Person =
+            serde_json::from_str(r#"{"id":"x","emails":["A@b.c"],"invitePending":true,"loginEnabled":"false"}"#)
+                .unwrap();
         assert_eq!(real.invite_pending, Some(true));
         assert_eq!(real.login_enabled, Some(false));
         assert_eq!(real.primary_email().as_deref(), Some("a@b.c"));

@@ -12,6 +12,7 @@ use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
+use tracing::Instrument;
 
 use crate::api::conditions::{self, ConditionUpdate, READY, SYNCED};
 use crate::api::webex_org::{Backend, WebexOrg, WebexOrgStatus};
@@ -38,9 +39,12 @@ pub enum OrgReason {
 }
 
 pub async fn reconcile(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    let span = tracing::info_span!("reconcile", kind = "WebexOrg", name = %org.name_any());
+    reconcile_org(org, ctx).instrument(span).await
+}
+
+async fn reconcile_org(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     let name = org.name_any();
-    let _span = tracing::info_span!("reconcile", kind = "WebexOrg", name = %name).entered();
-    drop(_span);
     let outcome = discover(&org, &ctx).await;
     let now = jiff::Timestamp::now();
     let previous = org.status.clone().unwrap_or_default();
@@ -53,7 +57,12 @@ pub async fn reconcile(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, 
                 conditions: conditions::merge(
                     &previous.conditions,
                     &[
-                        ConditionUpdate::new(READY, true, OrgReason::OrgReady.into(), format!("token valid for org {}", facts.org_id)),
+                        ConditionUpdate::new(
+                            READY,
+                            true,
+                            OrgReason::OrgReady.into(),
+                            format!("token valid for org {}", facts.org_id),
+                        ),
                         ConditionUpdate::new(SYNCED, true, OrgReason::OrgReady.into(), "reached Webex"),
                     ],
                     org.meta().generation,
@@ -63,7 +72,7 @@ pub async fn reconcile(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, 
                 directory_sync: Some(plan::directory_sync_label(facts.directory_sync).to_string()),
                 automatic_activation_emails: observation.activation_emails,
                 licenses: plan::license_status(&facts.licenses),
-                last_checked: Some(now.to_string()),
+                last_updated: previous.last_updated.clone(),
             };
             ctx.backoff.reset(&name);
             (status, Ok(Action::requeue(REFRESH)))
@@ -88,7 +97,19 @@ pub async fn reconcile(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, 
             (status, Err(error))
         }
     };
-    if org.status.as_ref() != Some(&status) || result.is_err() {
+    // `lastUpdated` moves only with the rest of the status: an unchanged org makes no write.
+    let changed = org.status.as_ref().is_none_or(|old| {
+        WebexOrgStatus {
+            last_updated: None,
+            ..old.clone()
+        } != WebexOrgStatus {
+            last_updated: None,
+            ..status.clone()
+        }
+    });
+    if changed {
+        let mut status = status;
+        status.last_updated = Some(now.to_string());
         patch_status(&ctx, &name, &status).await?;
     }
     match result {
@@ -106,7 +127,10 @@ pub fn error_policy(org: Arc<WebexOrg>, error: &ReconcileError, ctx: Arc<Context
 fn reason_for(error: &ReconcileError) -> OrgReason {
     match error {
         ReconcileError::NotReady(_) => OrgReason::TokenSecretMissing,
-        ReconcileError::Webex { source: WebexError::InvalidBaseUrl { .. }, .. } => OrgReason::InvalidBaseUrl,
+        ReconcileError::Webex {
+            source: WebexError::InvalidBaseUrl { .. },
+            ..
+        } => OrgReason::InvalidBaseUrl,
         ReconcileError::Webex { source, .. } if matches!(source.status(), Some(401 | 403)) => OrgReason::TokenInvalid,
         ReconcileError::Webex { source, .. } if source.is_retryable() => OrgReason::WebexUnavailable,
         _ => OrgReason::WebexRejected,
@@ -117,7 +141,10 @@ async fn discover(org: &WebexOrg, ctx: &Context) -> Result<(OrgObservation, OrgH
     let token = read_token(org, ctx).await?;
     let client = WebexClient::new(&org.spec.api_base_url, token).map_err(webex_err("build the Webex client"))?;
     let me = client.me().await.map_err(webex_err("check the token"))?;
-    let org_id = me.org_id.clone().ok_or_else(|| ReconcileError::InvalidSpec("the token's person has no orgId".into()))?;
+    let org_id = me
+        .org_id
+        .clone()
+        .ok_or_else(|| ReconcileError::InvalidSpec("the token's person has no orgId".into()))?;
     let licenses = client.list_licenses().await.map_err(webex_err("list licences"))?;
     let roles = client.list_roles().await.map_err(webex_err("list roles"))?;
     let activation_emails = client
@@ -126,12 +153,21 @@ async fn discover(org: &WebexOrg, ctx: &Context) -> Result<(OrgObservation, OrgH
         .map_err(webex_err("read the activation email setting"))?
         .value
         .as_bool();
-    let directory_sync_reported = match client.directory_sync(&org_id, org.spec.backend == Backend::Simulator).await {
+    let directory_sync_reported = match client
+        .directory_sync(&org_id, org.spec.backend == Backend::Simulator)
+        .await
+    {
         Ok(v) => Some(v),
         Err(WebexError::NotAvailableInPublicApi { .. }) => None,
         Err(e) => return Err(webex_err("read the directory-sync status")(e)),
     };
-    let mut observation = OrgObservation { org_id, licenses, roles, activation_emails, directory_sync_reported };
+    let mut observation = OrgObservation {
+        org_id,
+        licenses,
+        roles,
+        activation_emails,
+        directory_sync_reported,
+    };
     for action in plan::plan(&org.spec, &observation) {
         match action {
             OrgAction::SetActivationEmails(value) => {
@@ -141,12 +177,23 @@ async fn discover(org: &WebexOrg, ctx: &Context) -> Result<(OrgObservation, OrgH
                     .map_err(webex_err("set automatic activation emails"))?;
                 observation.activation_emails = setting.value.as_bool();
                 let reference = org.object_ref(&());
-                ctx.event(&reference, false, "ActivationEmailsSet", "SetOrgSetting", format!("automatic activation emails set to {value} (R-ORG-1)")).await;
+                ctx.event(
+                    &reference,
+                    false,
+                    "ActivationEmailsSet",
+                    "SetOrgSetting",
+                    format!("automatic activation emails set to {value} (R-ORG-1)"),
+                )
+                .await;
             }
         }
     }
     let facts = Arc::new(plan::facts(&org.spec, &observation));
-    let handle = OrgHandle { client, facts, generation: org.meta().generation };
+    let handle = OrgHandle {
+        client,
+        facts,
+        generation: org.meta().generation,
+    };
     Ok((observation, handle))
 }
 
@@ -163,9 +210,18 @@ async fn read_token(org: &WebexOrg, ctx: &Context) -> Result<Token, ReconcileErr
         .as_ref()
         .and_then(|d| d.get(&r.key))
         .map(|b| b.0.clone())
-        .or_else(|| secret.string_data.as_ref().and_then(|d| d.get(&r.key)).map(|s| s.clone().into_bytes()))
-        .ok_or_else(|| ReconcileError::NotReady(format!("key {:?} in token Secret {}/{}", r.key, r.namespace, r.name)))?;
-    let token = String::from_utf8(bytes).map_err(|_| ReconcileError::InvalidSpec(format!("token in Secret {}/{} is not UTF-8", r.namespace, r.name)))?;
+        .or_else(|| {
+            secret
+                .string_data
+                .as_ref()
+                .and_then(|d| d.get(&r.key))
+                .map(|s| s.clone().into_bytes())
+        })
+        .ok_or_else(|| {
+            ReconcileError::NotReady(format!("key {:?} in token Secret {}/{}", r.key, r.namespace, r.name))
+        })?;
+    let token = String::from_utf8(bytes)
+        .map_err(|_| ReconcileError::InvalidSpec(format!("token in Secret {}/{} is not UTF-8", r.namespace, r.name)))?;
     Ok(Token::new(token))
 }
 
@@ -174,6 +230,8 @@ async fn patch_status(ctx: &Context, name: &str, status: &WebexOrgStatus) -> Res
     let patch = json!({ "apiVersion": WebexOrg::api_version(&()), "kind": WebexOrg::kind(&()), "status": status });
     // force: the status belongs to this controller alone.
     let params = PatchParams::apply(&format!("{MANAGER}/status")).force();
-    api.patch_status(name, &params, &Patch::Apply(&patch)).await.map_err(kube_err("write WebexOrg status"))?;
+    api.patch_status(name, &params, &Patch::Apply(&patch))
+        .await
+        .map_err(kube_err("write WebexOrg status"))?;
     Ok(())
 }

@@ -99,7 +99,11 @@ pub fn facts(spec: &WebexOrgSpec, observed: &OrgObservation) -> OrgFacts {
         roles,
         directory_sync: directory_sync(spec, observed),
         default_existing_user_policy: spec.default_existing_user_policy,
-        tenants: spec.tenants.iter().map(|t| (t.namespace.clone(), t.email_domains.clone())).collect(),
+        tenants: spec
+            .tenants
+            .iter()
+            .map(|t| (t.namespace.clone(), t.email_domains.clone()))
+            .collect(),
     }
 }
 
@@ -112,7 +116,11 @@ mod tests {
         WebexOrgSpec {
             api_base_url: "http://sim".into(),
             backend: Default::default(),
-            token_secret_ref: TokenSecretRef { name: "t".into(), namespace: "n".into(), key: "token".into() },
+            token_secret_ref: TokenSecretRef {
+                name: "t".into(),
+                namespace: "n".into(),
+                key: "token".into(),
+            },
             settings: None,
             directory_sync: None,
             default_existing_user_policy: Default::default(),
@@ -124,32 +132,58 @@ mod tests {
     #[test]
     fn activation_emails_are_set_only_when_asked_and_different() {
         let mut s = spec();
-        let obs = OrgObservation { activation_emails: Some(true), ..Default::default() };
+        let obs = OrgObservation {
+            activation_emails: Some(true),
+            ..Default::default()
+        };
         assert!(plan(&s, &obs).is_empty(), "unset setting is left alone");
-        s.settings = Some(OrgSettings { automatic_activation_emails: Some(false) });
+        s.settings = Some(OrgSettings {
+            automatic_activation_emails: Some(false),
+        });
         assert_eq!(plan(&s, &obs), vec![OrgAction::SetActivationEmails(false)]);
-        let same = OrgObservation { activation_emails: Some(false), ..Default::default() };
+        let same = OrgObservation {
+            activation_emails: Some(false),
+            ..Default::default()
+        };
         assert!(plan(&s, &same).is_empty());
     }
 
     #[test]
     fn declared_directory_sync_wins_over_the_report() {
         let mut s = spec();
-        let obs = OrgObservation { directory_sync_reported: Some(false), ..Default::default() };
+        let obs = OrgObservation {
+            directory_sync_reported: Some(false),
+            ..Default::default()
+        };
         assert_eq!(directory_sync(&s, &obs), Some(false));
         s.directory_sync = Some(true);
         assert_eq!(directory_sync(&s, &obs), Some(true));
-        assert_eq!(directory_sync_label(directory_sync(&spec(), &OrgObservation::default())), "Unknown");
+        assert_eq!(
+            directory_sync_label(directory_sync(&spec(), &OrgObservation::default())),
+            "Unknown"
+        );
     }
 
     #[test]
     fn licences_are_keyed_by_offer_code_and_roles_by_name() {
         let obs = OrgObservation {
             licenses: vec![
-                License { id: ids::license_id("o", "CJPPRM", "1", None), name: "Contact Center Premium".into(), total_units: Some(5), ..Default::default() },
-                License { id: "opaque".into(), name: "weird".into(), ..Default::default() },
+                License {
+                    id: ids::license_id("o", "CJPPRM", "1", None),
+                    name: "Contact Center Premium".into(),
+                    total_units: Some(5),
+                    ..Default::default()
+                },
+                License {
+                    id: "opaque".into(),
+                    name: "weird".into(),
+                    ..Default::default()
+                },
             ],
-            roles: vec![Role { id: ids::role_id("id_full_admin"), name: "Full Administrator".into() }],
+            roles: vec![Role {
+                id: ids::role_id("id_full_admin"),
+                name: "Full Administrator".into(),
+            }],
             ..Default::default()
         };
         let f = facts(&spec(), &obs);

@@ -66,7 +66,10 @@ fn is_paused(user: &WebexUser) -> bool {
 fn flatten_finalizer_error(error: finalizer::Error<ReconcileError>) -> ReconcileError {
     match error {
         finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
-        finalizer::Error::AddFinalizer(source) | finalizer::Error::RemoveFinalizer(source) => ReconcileError::Kube { context: "update the finalizer", source },
+        finalizer::Error::AddFinalizer(source) | finalizer::Error::RemoveFinalizer(source) => ReconcileError::Kube {
+            context: "update the finalizer",
+            source,
+        },
         finalizer::Error::UnnamedObject => ReconcileError::MissingMetadata("name"),
         finalizer::Error::InvalidFinalizer => ReconcileError::InvalidSpec("invalid finalizer name".into()),
     }
@@ -80,7 +83,10 @@ async fn observe(user: &WebexUser, org: &OrgHandle) -> Result<Option<Person>, Re
     {
         return Ok(Some(person));
     }
-    org.client.find_person_by_email(&user.spec.email).await.map_err(webex_err("look the email up"))
+    org.client
+        .find_person_by_email(&user.spec.email)
+        .await
+        .map_err(webex_err("look the email up"))
 }
 
 async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileError> {
@@ -88,20 +94,40 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
     let previous = user.status.clone().unwrap_or_default();
     let Some(org) = ctx.orgs.get(&user.spec.org_ref.name) else {
         let message = format!("WebexOrg {} is missing or not ready", user.spec.org_ref.name);
-        let verdict = Verdict::Blocked { reason: UserReason::OrgNotReady, message: message.clone(), terminal: false };
-        write_status(ctx, &user, &previous, &verdict, None).await?;
+        let verdict = Verdict::Blocked {
+            reason: UserReason::OrgNotReady,
+            message: message.clone(),
+            terminal: false,
+        };
+        write_status(ctx, &user, &previous, &previous, &verdict, None).await?;
         return Err(ReconcileError::NotReady(message));
     };
+    if let Some(wait) = plan::terminal_hold(
+        &previous,
+        user.meta().generation,
+        jiff::Timestamp::now(),
+        ctx.options.resync,
+    ) {
+        return Ok(Action::requeue(wait));
+    }
     let mut status = previous.clone();
     let mut person = match observe(&user, &org).await {
         Ok(p) => p,
-        Err(error) => return fail(ctx, &user, &status, error).await,
+        Err(error) => return fail(ctx, &user, &previous, &status, error).await,
     };
+    // What the API server holds: status writes during the rounds (the create) move it.
+    let mut server = previous.clone();
     // Each round performs the plan's writes and re-plans on what Webex answered: create, then
     // licences, then roles (R-USER-12), without re-reading in between.
     let mut final_plan: Option<UserPlan> = None;
     for _round in 0..4 {
-        let decided = plan::plan(UserInputs { spec: &user.spec, status: &status, namespace: &namespace, org: &org.facts, person: person.as_ref() });
+        let decided = plan::plan(UserInputs {
+            spec: &user.spec,
+            status: &status,
+            namespace: &namespace,
+            org: &org.facts,
+            person: person.as_ref(),
+        });
         status.person_id = decided.person_id.clone().or(status.person_id.clone());
         status.adopted = decided.adopted.or(status.adopted);
         if decided.actions.is_empty() {
@@ -109,9 +135,13 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
             break;
         }
         for action in decided.actions.clone() {
-            match perform(ctx, &user, &org, &mut status, &mut person, action).await {
-                Ok(()) => {}
-                Err(error) => return fail(ctx, &user, &status, error).await,
+            let writes_status = matches!(action, UserAction::Create(_));
+            let outcome = perform(ctx, &user, &org, &mut status, &mut person, action).await;
+            if writes_status {
+                server = status.clone();
+            }
+            if let Err(error) = outcome {
+                return fail(ctx, &user, &server, &status, error).await;
             }
         }
         status.effective_licenses = decided.effective_licenses.clone();
@@ -119,10 +149,12 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
     }
     let Some(final_plan) = final_plan else {
         let error = ReconcileError::NotReady("Webex did not converge after several rounds of writes".into());
-        return fail(ctx, &user, &status, error).await;
+        return fail(ctx, &user, &server, &status, error).await;
     };
     status.state = Some(final_plan.state);
-    if final_plan.effective_licenses != status.effective_licenses && !matches!(final_plan.verdict, Verdict::Blocked { .. }) {
+    if final_plan.effective_licenses != status.effective_licenses
+        && !matches!(final_plan.verdict, Verdict::Blocked { .. })
+    {
         status.effective_licenses = final_plan.effective_licenses.clone();
     }
     if !matches!(final_plan.verdict, Verdict::Blocked { .. }) {
@@ -131,7 +163,7 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
     if let Verdict::Blocked { reason, message, .. } = &final_plan.verdict {
         announce_block(ctx, &user, &previous, *reason, message).await;
     }
-    write_status(ctx, &user, &status, &final_plan.verdict, Some(true)).await?;
+    write_status(ctx, &user, &server, &status, &final_plan.verdict, Some(true)).await?;
     Ok(match &final_plan.verdict {
         Verdict::Ready => Action::requeue(ctx.options.resync),
         Verdict::Waiting { .. } => Action::requeue(ctx.options.pending_poll),
@@ -141,7 +173,14 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
 }
 
 /// Performs one write and updates the local picture of the person and status.
-async fn perform(ctx: &Context, user: &WebexUser, org: &OrgHandle, status: &mut WebexUserStatus, person: &mut Option<Person>, action: UserAction) -> Result<(), ReconcileError> {
+async fn perform(
+    ctx: &Context,
+    user: &WebexUser,
+    org: &OrgHandle,
+    status: &mut WebexUserStatus,
+    person: &mut Option<Person>,
+    action: UserAction,
+) -> Result<(), ReconcileError> {
     let reference = user.object_ref(&());
     match action {
         UserAction::Create(body) => {
@@ -149,42 +188,101 @@ async fn perform(ctx: &Context, user: &WebexUser, org: &OrgHandle, status: &mut 
             // the person found by email is recognised as ours (design §7).
             status.create_requested_at = Some(jiff::Timestamp::now().to_string());
             patch_status(ctx, user, status).await?;
-            let created = org.client.create_person(&body).await.map_err(webex_err("create the person"))?;
-            ctx.event(&reference, false, "Created", "CreatePerson", format!("created {} in Webex (person {})", user.spec.email, created.id)).await;
+            let created = org
+                .client
+                .create_person(&body)
+                .await
+                .map_err(webex_err("create the person"))?;
+            ctx.event(
+                &reference,
+                false,
+                "Created",
+                "CreatePerson",
+                format!("created {} in Webex (person {})", user.spec.email, created.id),
+            )
+            .await;
             status.person_id = Some(created.id.clone());
             status.adopted = Some(false);
+            // The id now identifies the person; the intent must not make a later stranger "ours".
+            status.create_requested_at = None;
             patch_status(ctx, user, status).await?;
             *person = Some(created);
         }
         UserAction::Adopt { person_id } => {
-            ctx.event(&reference, false, "Adopted", "AdoptPerson", format!("adopted the existing person {person_id} with email {}", user.spec.email)).await;
+            ctx.event(
+                &reference,
+                false,
+                "Adopted",
+                "AdoptPerson",
+                format!("adopted the existing person {person_id} with email {}", user.spec.email),
+            )
+            .await;
             status.person_id = Some(person_id);
             status.adopted = Some(true);
         }
         UserAction::PatchLicenses(body) => {
-            let outcome = org.client.patch_user_licenses(&body).await.map_err(webex_err("change licences"))?;
+            let outcome = org
+                .client
+                .patch_user_licenses(&body)
+                .await
+                .map_err(webex_err("change licences"))?;
             let summary = plan::describe_actions(&[UserAction::PatchLicenses(body)]);
             if let Some(p) = person.as_mut() {
                 p.licenses = outcome.response.licenses.clone();
             }
             if outcome.partial {
-                ctx.event(&reference, true, "LicensesPartiallyApplied", "PatchLicenses", format!("Webex applied only part of the licence change ({summary}); retrying the rest")).await;
-                return Err(ReconcileError::NotReady("the rest of a partially applied licence change (206)".into()));
+                ctx.event(
+                    &reference,
+                    true,
+                    "LicensesPartiallyApplied",
+                    "PatchLicenses",
+                    format!("Webex applied only part of the licence change ({summary}); retrying the rest"),
+                )
+                .await;
+                return Err(ReconcileError::NotReady(
+                    "the rest of a partially applied licence change (206)".into(),
+                ));
             }
-            ctx.event(&reference, false, "LicensesChanged", "PatchLicenses", summary).await;
+            ctx.event(&reference, false, "LicensesChanged", "PatchLicenses", summary)
+                .await;
             // Calling properties (number, extension) change the person: re-read it.
             if let Some(id) = status.person_id.clone() {
-                *person = org.client.get_person(&id).await.map_err(webex_err("re-read the person"))?;
+                *person = org
+                    .client
+                    .get_person(&id)
+                    .await
+                    .map_err(webex_err("re-read the person"))?;
             }
         }
         UserAction::UpdatePerson { person_id, body } => {
-            let updated = org.client.update_person(&person_id, &body).await.map_err(webex_err("update the person"))?;
-            ctx.event(&reference, false, "Updated", "UpdatePerson", format!("updated names/roles of {}", user.spec.email)).await;
+            let updated = org
+                .client
+                .update_person(&person_id, &body)
+                .await
+                .map_err(webex_err("update the person"))?;
+            ctx.event(
+                &reference,
+                false,
+                "Updated",
+                "UpdatePerson",
+                format!("updated names/roles of {}", user.spec.email),
+            )
+            .await;
             *person = Some(updated);
         }
         UserAction::DeletePerson { person_id } => {
-            org.client.delete_person(&person_id).await.map_err(webex_err("delete the person"))?;
-            ctx.event(&reference, false, "Deleted", "DeletePerson", format!("deleted {} from Webex", user.spec.email)).await;
+            org.client
+                .delete_person(&person_id)
+                .await
+                .map_err(webex_err("delete the person"))?;
+            ctx.event(
+                &reference,
+                false,
+                "Deleted",
+                "DeletePerson",
+                format!("deleted {} from Webex", user.spec.email),
+            )
+            .await;
             *person = None;
         }
     }
@@ -193,7 +291,13 @@ async fn perform(ctx: &Context, user: &WebexUser, org: &OrgHandle, status: &mut 
 
 /// Turns a failed step into status: the reason says which rule or failure, the message carries
 /// the Webex tracking id. Retryable errors go back to the controller for backoff.
-async fn fail(ctx: &Context, user: &WebexUser, status: &WebexUserStatus, error: ReconcileError) -> Result<Action, ReconcileError> {
+async fn fail(
+    ctx: &Context,
+    user: &WebexUser,
+    baseline: &WebexUserStatus,
+    status: &WebexUserStatus,
+    error: ReconcileError,
+) -> Result<Action, ReconcileError> {
     let mut status = status.clone();
     let (reason, terminal) = match &error {
         ReconcileError::Webex { source, .. } => match source.create_conflict() {
@@ -210,9 +314,17 @@ async fn fail(ctx: &Context, user: &WebexUser, status: &WebexUserStatus, error: 
         _ => (UserReason::InvalidSpec, true),
     };
     let mut message = match reason {
-        UserReason::ExistsInOtherOrg => format!("{} already has a Webex account in another organisation; claim it with a UserClaim (R-USER-3)", user.spec.email),
-        UserReason::TrialOrgOwnsEmail => format!("{} belongs to a Webex trial organisation; it can be added once that trial organisation is deleted (R-USER-4)", user.spec.email),
-        UserReason::OrgUsesDirectorySync => "the org synchronises users from a directory, so users cannot be added by hand (R-ORG-2)".to_string(),
+        UserReason::ExistsInOtherOrg => format!(
+            "{} already has a Webex account in another organisation; claim it with a UserClaim (R-USER-3)",
+            user.spec.email
+        ),
+        UserReason::TrialOrgOwnsEmail => format!(
+            "{} belongs to a Webex trial organisation; it can be added once that trial organisation is deleted (R-USER-4)",
+            user.spec.email
+        ),
+        UserReason::OrgUsesDirectorySync => {
+            "the org synchronises users from a directory, so users cannot be added by hand (R-ORG-2)".to_string()
+        }
         _ => error.describe(),
     };
     if let ReconcileError::Webex { source, .. } = &error
@@ -221,22 +333,48 @@ async fn fail(ctx: &Context, user: &WebexUser, status: &WebexUserStatus, error: 
     {
         message.push_str(&format!(" (Webex trackingId {tracking})"));
     }
-    if terminal && matches!(reason, UserReason::ExistsInOtherOrg | UserReason::TrialOrgOwnsEmail | UserReason::OrgUsesDirectorySync) {
+    if terminal
+        && matches!(
+            reason,
+            UserReason::ExistsInOtherOrg | UserReason::TrialOrgOwnsEmail | UserReason::OrgUsesDirectorySync
+        )
+    {
         // The create was refused: nothing was made, so nothing found by email later is ours.
         status.create_requested_at = None;
     }
     let previous = user.status.clone().unwrap_or_default();
     announce_block(ctx, user, &previous, reason, &message).await;
-    let verdict = Verdict::Blocked { reason, message, terminal };
-    write_status(ctx, user, &status, &verdict, Some(false)).await?;
-    if terminal { Ok(Action::await_change()) } else { Err(error) }
+    let verdict = Verdict::Blocked {
+        reason,
+        message,
+        terminal,
+    };
+    write_status(ctx, user, baseline, &status, &verdict, Some(false)).await?;
+    if terminal {
+        Ok(Action::await_change())
+    } else {
+        Err(error)
+    }
 }
 
 /// A Warning Event when the object becomes blocked for a new reason (not on every retry).
-async fn announce_block(ctx: &Context, user: &WebexUser, previous: &WebexUserStatus, reason: UserReason, message: &str) {
+async fn announce_block(
+    ctx: &Context,
+    user: &WebexUser,
+    previous: &WebexUserStatus,
+    reason: UserReason,
+    message: &str,
+) {
     let was = conditions::find(&previous.conditions, READY).map(|c| c.reason.as_str());
     if was != Some(<&str>::from(reason)) {
-        ctx.event(&user.object_ref(&()), true, reason.into(), "Reconcile", message.to_string()).await;
+        ctx.event(
+            &user.object_ref(&()),
+            true,
+            reason.into(),
+            "Reconcile",
+            message.to_string(),
+        )
+        .await;
     }
 }
 
@@ -245,7 +383,12 @@ async fn cleanup(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, Reconcil
     if status.person_id.is_none() {
         return Ok(Action::await_change()); // never linked to a person: nothing to undo
     }
-    let org = ctx.orgs.get(&user.spec.org_ref.name).ok_or_else(|| ReconcileError::NotReady(format!("WebexOrg {} to run the deletion policy", user.spec.org_ref.name)))?;
+    let org = ctx.orgs.get(&user.spec.org_ref.name).ok_or_else(|| {
+        ReconcileError::NotReady(format!(
+            "WebexOrg {} to run the deletion policy",
+            user.spec.org_ref.name
+        ))
+    })?;
     let person = match &status.person_id {
         Some(id) => org.client.get_person(id).await.map_err(webex_err("read the person"))?,
         None => None,
@@ -260,38 +403,61 @@ async fn cleanup(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, Reconcil
 
 async fn write_paused(ctx: &Context, user: &WebexUser) -> Result<(), ReconcileError> {
     let status = user.status.clone().unwrap_or_default();
-    let verdict = Verdict::Blocked { reason: UserReason::Paused, message: format!("paused by the {PAUSE_ANNOTATION} annotation"), terminal: true };
-    let already = conditions::find(&status.conditions, READY).is_some_and(|c| c.reason == <&str>::from(UserReason::Paused));
+    let verdict = Verdict::Blocked {
+        reason: UserReason::Paused,
+        message: format!("paused by the {PAUSE_ANNOTATION} annotation"),
+        terminal: true,
+    };
+    let already =
+        conditions::find(&status.conditions, READY).is_some_and(|c| c.reason == <&str>::from(UserReason::Paused));
     if !already {
-        write_status(ctx, user, &status, &verdict, None).await?;
+        write_status(ctx, user, &status, &status, &verdict, None).await?;
     }
     Ok(())
 }
 
-async fn write_status(ctx: &Context, user: &WebexUser, status: &WebexUserStatus, verdict: &Verdict, synced: Option<bool>) -> Result<(), ReconcileError> {
+/// Writes `status` with the verdict's conditions, unless it says nothing new compared with
+/// `baseline` (what the API server holds): steady state makes no writes.
+async fn write_status(
+    ctx: &Context,
+    user: &WebexUser,
+    baseline: &WebexUserStatus,
+    status: &WebexUserStatus,
+    verdict: &Verdict,
+    synced: Option<bool>,
+) -> Result<(), ReconcileError> {
     let generation = user.meta().generation;
     let now = jiff::Timestamp::now();
     let (ready, reason, message): (bool, UserReason, String) = match verdict {
-        Verdict::Ready => (true, UserReason::Active, format!("{} is active and matches the spec", user.spec.email)),
+        Verdict::Ready => (
+            true,
+            UserReason::Active,
+            format!("{} is active and matches the spec", user.spec.email),
+        ),
         Verdict::Waiting { reason, message } => (false, *reason, message.clone()),
         Verdict::Blocked { reason, message, .. } => (false, *reason, message.clone()),
     };
     let mut updates = vec![ConditionUpdate::new(READY, ready, reason.into(), message.clone())];
     match synced {
-        Some(true) => updates.push(ConditionUpdate::new(SYNCED, true, "Synced", "the last reconcile reached Webex")),
+        Some(true) => updates.push(ConditionUpdate::new(
+            SYNCED,
+            true,
+            "Synced",
+            "the last reconcile reached Webex",
+        )),
         Some(false) => updates.push(ConditionUpdate::new(SYNCED, false, reason.into(), message)),
         None => {}
     }
     let mut next = status.clone();
     next.observed_generation = generation;
     next.conditions = conditions::merge(&status.conditions, &updates, generation, now);
-    let unchanged_but_time = user.status.as_ref().is_some_and(|old| {
-        let mut a = old.clone();
+    let unchanged_but_time = {
+        let mut a = baseline.clone();
         let mut b = next.clone();
         a.last_synced = None;
         b.last_synced = None;
         a == b
-    });
+    };
     if unchanged_but_time {
         return Ok(()); // nothing new to say: no write (steady state makes no calls)
     }
@@ -305,7 +471,8 @@ async fn patch_status(ctx: &Context, user: &WebexUser, status: &WebexUserStatus)
     let patch = json!({ "apiVersion": WebexUser::api_version(&()), "kind": WebexUser::kind(&()), "status": status });
     // force: the status belongs to this controller alone.
     let params = PatchParams::apply(&format!("{MANAGER}/status")).force();
-    api.patch_status(&user.name_any(), &params, &Patch::Apply(&patch)).await.map_err(kube_err("write WebexUser status"))?;
+    api.patch_status(&user.name_any(), &params, &Patch::Apply(&patch))
+        .await
+        .map_err(kube_err("write WebexUser status"))?;
     Ok(())
 }
-

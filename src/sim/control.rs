@@ -1,0 +1,259 @@
+//! A typed client of the simulator's control API (`/_sim`), for integration tests and the demo.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), webex_operator::sim::control::SimControlError> {
+//! use webex_operator::sim::control::SimControl;
+//! use webex_operator::sim::control_types::{LicenseSeed, OrgSeed};
+//! let sim = SimControl::new("http://127.0.0.1:8787");
+//! let org = sim
+//!     .seed_org(OrgSeed::new("Acme", "acme.test").with_license(LicenseSeed::new("CJPPRM", "Contact Center Premium Agent", 10)))
+//!     .await?;
+//! sim.sign_in("anna@acme.test", "Secret-Pass-1").await?;
+//! # let _ = org; Ok(()) }
+//! ```
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::sim::control_types::{
+    ActiveFault, ClockAdvance, ClockState, Counters, FaultRule, OrgPatch, OrgSeed, PersonSeed, RateLimit, SeededOrg,
+    SettingWrite, SignIn, SignInResult,
+};
+use crate::webex::model::{ErrorBody, OrgSetting, Person};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimControlError {
+    #[error("failed to reach the simulator at {url}")]
+    Request {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("the simulator answered {status} to {url}: {message}")]
+    Status {
+        url: String,
+        status: u16,
+        message: String,
+        body: Option<ErrorBody>,
+    },
+    #[error("failed to read the simulator's answer from {url}")]
+    Decode {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+impl SimControlError {
+    /// The HTTP status of an error answer.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Client of `/_sim/...`.
+#[derive(Debug, Clone)]
+pub struct SimControl {
+    base_url: String,
+    client: reqwest::Client,
+}
+
+impl SimControl {
+    /// `base_url` is the simulator's API root (`RunningSim::base_url`).
+    pub fn new(base_url: &str) -> Self {
+        crate::tls::install_crypto_provider();
+        Self {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    async fn send<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<reqwest::Response, SimControlError> {
+        let url = format!("{}{path}", self.base_url);
+        let mut req = self.client.request(method, &url);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = req.send().await.map_err(|source| SimControlError::Request {
+            url: url.clone(),
+            source,
+        })?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        let body: Option<ErrorBody> = serde_json::from_str(&text).ok();
+        let message = body.as_ref().map_or(text, |b| b.message.clone());
+        Err(SimControlError::Status {
+            url,
+            status,
+            message,
+            body,
+        })
+    }
+
+    async fn json<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, SimControlError> {
+        let resp = self.send(method, path, body).await?;
+        let url = resp.url().to_string();
+        resp.json()
+            .await
+            .map_err(|source| SimControlError::Decode { url, source })
+    }
+
+    async fn no_content<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<(), SimControlError> {
+        self.send(method, path, body).await.map(drop)
+    }
+
+    /// Creates an org with its admin (token owner), locations and licences.
+    pub async fn seed_org(&self, seed: OrgSeed) -> Result<SeededOrg, SimControlError> {
+        self.json(Method::POST, "/_sim/orgs", Some(&seed)).await
+    }
+
+    /// Flips org flags (trial, directory sync, SSO, activation emails).
+    pub async fn patch_org(&self, org_id: &str, patch: OrgPatch) -> Result<(), SimControlError> {
+        self.no_content(Method::PATCH, &format!("/_sim/orgs/{org_id}"), Some(&patch))
+            .await
+    }
+
+    /// Deletes an org and all its people (e.g. the trial org of R-USER-4).
+    pub async fn delete_org(&self, org_id: &str) -> Result<(), SimControlError> {
+        self.no_content::<()>(Method::DELETE, &format!("/_sim/orgs/{org_id}"), None)
+            .await
+    }
+
+    /// Creates an account in any org, without the People API's rules (email uniqueness holds).
+    pub async fn seed_person(&self, org_id: &str, seed: PersonSeed) -> Result<Person, SimControlError> {
+        self.json(Method::POST, &format!("/_sim/orgs/{org_id}/people"), Some(&seed))
+            .await
+    }
+
+    /// Every person of an org, in creation order (state dump for assertions).
+    pub async fn people(&self, org_id: &str) -> Result<Vec<Person>, SimControlError> {
+        self.json::<_, ()>(Method::GET, &format!("/_sim/orgs/{org_id}/people"), None)
+            .await
+    }
+
+    /// The person of an org with this email (case-insensitive), if any.
+    pub async fn person_by_email(&self, org_id: &str, email: &str) -> Result<Option<Person>, SimControlError> {
+        let people = self.people(org_id).await?;
+        Ok(people
+            .into_iter()
+            .find(|p| p.emails.iter().any(|e| e.eq_ignore_ascii_case(email))))
+    }
+
+    /// Sets an org setting as the admin would in Control Hub (`allow-admin-invite-emails`).
+    pub async fn set_setting(
+        &self,
+        org_id: &str,
+        key: &str,
+        value: serde_json::Value,
+    ) -> Result<OrgSetting, SimControlError> {
+        let body = SettingWrite {
+            key: key.to_string(),
+            value,
+        };
+        self.json(Method::POST, &format!("/_sim/orgs/{org_id}/settings"), Some(&body))
+            .await
+    }
+
+    /// A user's sign-in (the first one enforces R-USER-15 and ends the pending state).
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<SignInResult, SimControlError> {
+        let body = SignIn {
+            email: email.to_string(),
+            password: password.to_string(),
+        };
+        self.json(Method::POST, "/_sim/sign-in", Some(&body)).await
+    }
+
+    /// The virtual clock.
+    pub async fn clock(&self) -> Result<ClockState, SimControlError> {
+        self.json::<_, ()>(Method::GET, "/_sim/clock", None).await
+    }
+
+    /// The virtual now.
+    pub async fn now(&self) -> Result<jiff::Timestamp, SimControlError> {
+        let clock = self.clock().await?;
+        let url = format!("{}/_sim/clock", self.base_url);
+        clock.now.parse().map_err(|e: jiff::Error| SimControlError::Status {
+            url,
+            status: 200,
+            message: format!("unreadable clock {:?}: {e}", clock.now),
+            body: None,
+        })
+    }
+
+    /// Moves the virtual clock forward (whole seconds).
+    pub async fn advance_clock(&self, by: Duration) -> Result<ClockState, SimControlError> {
+        let body = ClockAdvance {
+            seconds: i64::try_from(by.as_secs()).unwrap_or(i64::MAX),
+        };
+        self.json(Method::POST, "/_sim/clock/advance", Some(&body)).await
+    }
+
+    /// Adds a fault rule.
+    pub async fn inject_fault(&self, rule: FaultRule) -> Result<ActiveFault, SimControlError> {
+        self.json(Method::POST, "/_sim/faults", Some(&rule)).await
+    }
+
+    /// The fault rules still active.
+    pub async fn faults(&self) -> Result<Vec<ActiveFault>, SimControlError> {
+        self.json::<_, ()>(Method::GET, "/_sim/faults", None).await
+    }
+
+    pub async fn clear_faults(&self) -> Result<(), SimControlError> {
+        self.no_content::<()>(Method::DELETE, "/_sim/faults", None).await
+    }
+
+    /// A fixed limit per org (bearer token) and second; 429 beyond it.
+    pub async fn set_rate_limit(&self, limit: RateLimit) -> Result<(), SimControlError> {
+        self.no_content(Method::PUT, "/_sim/rate-limit", Some(&limit)).await
+    }
+
+    pub async fn clear_rate_limit(&self) -> Result<(), SimControlError> {
+        self.no_content::<()>(Method::DELETE, "/_sim/rate-limit", None).await
+    }
+
+    /// Answers per endpoint and status since start (or the last reset).
+    pub async fn counters(&self) -> Result<Counters, SimControlError> {
+        self.json::<_, ()>(Method::GET, "/_sim/counters", None).await
+    }
+
+    /// Answers per endpoint and status of the requests made with one org's admin token.
+    pub async fn counters_for(&self, org_id: &str) -> Result<Counters, SimControlError> {
+        let path = format!(
+            "/_sim/counters?org={}",
+            url::form_urlencoded::byte_serialize(org_id.as_bytes()).collect::<String>()
+        );
+        self.json::<_, ()>(Method::GET, &path, None).await
+    }
+
+    pub async fn reset_counters(&self) -> Result<(), SimControlError> {
+        self.no_content::<()>(Method::DELETE, "/_sim/counters", None).await
+    }
+}

@@ -1,0 +1,434 @@
+//! The control API under `/_sim` (simulator-only, no auth): seed orgs and accounts, sign users
+//! in, move the virtual clock, inject faults, read counters.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+use crate::sim::control_types::{
+    ActiveFault, ClockAdvance, ClockState, Counters, FaultRule, OrgPatch, OrgSeed, PersonSeed, RateLimit,
+    SeededLicense, SeededLocation, SeededOrg, SettingWrite, SignIn, SignInResult,
+};
+use crate::sim::error::ApiError;
+use crate::sim::faults::check_rule;
+use crate::sim::roles::FULL_ADMIN;
+use crate::sim::rules;
+use crate::sim::settings::{check_setting_write, setting_of};
+use crate::sim::state::{LicenseRec, Location, Org, SimPerson, State as SimState, format_time, resolve_roles};
+use crate::sim::{AppState, parse_json};
+use crate::webex::ids;
+use crate::webex::model::{OrgSetting, Person};
+
+fn org_not_found() -> ApiError {
+    ApiError::not_found("No such organization in the simulator.")
+}
+
+fn org_uuid_of(s: &SimState, org_id: &str) -> Result<String, ApiError> {
+    s.org_by_id(org_id).map(|o| o.uuid.clone()).ok_or_else(org_not_found)
+}
+
+/// `POST /_sim/orgs`.
+pub async fn seed_org(State(app): State<AppState>, body: Bytes) -> Result<Json<SeededOrg>, ApiError> {
+    let seed: OrgSeed = parse_json(&body)?;
+    let out = app.store.mutate(|s| {
+        let org_uuid = uuid::Uuid::new_v4().to_string();
+        let token = seed
+            .admin_token
+            .clone()
+            .unwrap_or_else(|| format!("sim_{}", uuid::Uuid::new_v4().simple()));
+        if token.trim().is_empty() || s.org_by_token(&token).is_some() {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "adminToken is empty or already used by another org.",
+            ));
+        }
+        let admin_email = seed.admin_email.clone().unwrap_or_else(|| match seed.domains.first() {
+            Some(d) => format!("admin@{d}"),
+            None => format!("admin-{}@sim.invalid", &org_uuid[..8]),
+        });
+        if s.person_by_email(&admin_email).is_some() {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!("{admin_email} already has an account."),
+            ));
+        }
+        let locations: Vec<Location> = seed
+            .locations
+            .iter()
+            .map(|n| Location {
+                uuid: uuid::Uuid::new_v4().to_string(),
+                name: n.clone(),
+            })
+            .collect();
+        let licenses: Vec<LicenseRec> = seed
+            .licenses
+            .iter()
+            .map(|l| LicenseRec {
+                id: ids::license_id(
+                    &org_uuid,
+                    &l.offer_code,
+                    &uuid::Uuid::new_v4().to_string(),
+                    l.site_url.as_deref(),
+                ),
+                offer_code: l.offer_code.clone(),
+                name: l.name.clone(),
+                total_units: l.total_units,
+                subscription_id: l.subscription_id.clone(),
+                site_url: l.site_url.clone(),
+            })
+            .collect();
+        let now = s.now();
+        let seq = s.next_seq();
+        let admin = SimPerson {
+            seq,
+            uuid: uuid::Uuid::new_v4().to_string(),
+            org_uuid: org_uuid.clone(),
+            emails: vec![admin_email.clone()],
+            display_name: Some("Sim Admin".into()),
+            first_name: Some("Sim".into()),
+            last_name: Some("Admin".into()),
+            roles: vec![FULL_ADMIN.to_string()],
+            created: now,
+            last_modified: now,
+            login_enabled: true,
+            signed_in_once: true,
+            ..SimPerson::default()
+        };
+        let org = Org {
+            uuid: org_uuid.clone(),
+            name: if seed.name.is_empty() {
+                "Simulated Org".into()
+            } else {
+                seed.name.clone()
+            },
+            domains: seed.domains.clone(),
+            trial: seed.trial,
+            directory_sync: seed.directory_sync,
+            sso: seed.sso,
+            allow_admin_invite_emails: seed.allow_admin_invite_emails.unwrap_or(true),
+            locations,
+            licenses,
+            admin_token: token.clone(),
+            admin_person_uuid: admin.uuid.clone(),
+        };
+        let out = SeededOrg {
+            org_id: org.public_id(),
+            org_uuid,
+            admin_token: token,
+            admin_person_id: admin.public_id(),
+            admin_email,
+            licenses: org
+                .licenses
+                .iter()
+                .map(|l| SeededLicense {
+                    id: l.id.clone(),
+                    offer_code: l.offer_code.clone(),
+                    name: l.name.clone(),
+                })
+                .collect(),
+            locations: org
+                .locations
+                .iter()
+                .map(|l| SeededLocation {
+                    id: l.public_id(),
+                    name: l.name.clone(),
+                })
+                .collect(),
+        };
+        s.orgs.push(org);
+        s.people.push(admin);
+        Ok(out)
+    })?;
+    Ok(Json(out))
+}
+
+/// `GET /_sim/orgs/{orgId}`: the org's flags. Also read by the operator (with
+/// `backend: Simulator`) for what Webex has no public API for, such as directory sync (R-ORG-2).
+pub async fn get_org(
+    State(app): State<AppState>,
+    Path(org_id): Path<String>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    app.store.read(|s| {
+        let org = s
+            .orgs
+            .iter()
+            .find(|o| o.is_named_by(&org_id))
+            .ok_or_else(org_not_found)?;
+        Ok(axum::Json(serde_json::json!({
+            "orgId": org.public_id(),
+            "name": org.name,
+            "domains": org.domains,
+            "trial": org.trial,
+            "directorySync": org.directory_sync,
+            "sso": org.sso,
+            "allowAdminInviteEmails": org.allow_admin_invite_emails,
+        })))
+    })
+}
+
+/// `PATCH /_sim/orgs/{orgId}`: flips org flags.
+pub async fn patch_org(
+    State(app): State<AppState>,
+    Path(org_id): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let patch: OrgPatch = parse_json(&body)?;
+    app.store.mutate(|s| {
+        let org = s
+            .orgs
+            .iter_mut()
+            .find(|o| o.is_named_by(&org_id))
+            .ok_or_else(org_not_found)?;
+        let OrgPatch {
+            trial,
+            directory_sync,
+            sso,
+            allow_admin_invite_emails,
+        } = patch;
+        org.trial = trial.unwrap_or(org.trial);
+        org.directory_sync = directory_sync.unwrap_or(org.directory_sync);
+        org.sso = sso.unwrap_or(org.sso);
+        org.allow_admin_invite_emails = allow_admin_invite_emails.unwrap_or(org.allow_admin_invite_emails);
+        Ok(StatusCode::NO_CONTENT)
+    })
+}
+
+/// `DELETE /_sim/orgs/{orgId}`: the org and all its people go (their emails become free).
+pub async fn delete_org(State(app): State<AppState>, Path(org_id): Path<String>) -> Result<StatusCode, ApiError> {
+    app.store.mutate(|s| {
+        let uuid = org_uuid_of(s, &org_id)?;
+        s.orgs.retain(|o| o.uuid != uuid);
+        s.people.retain(|p| p.org_uuid != uuid);
+        Ok(StatusCode::NO_CONTENT)
+    })
+}
+
+/// `POST /_sim/orgs/{orgId}/settings`.
+pub async fn set_setting(
+    State(app): State<AppState>,
+    Path(org_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<OrgSetting>, ApiError> {
+    let write: SettingWrite = parse_json(&body)?;
+    let write = OrgSetting {
+        key: write.key,
+        value: write.value,
+        name: None,
+    };
+    app.store.mutate(|s| {
+        let org = s
+            .orgs
+            .iter_mut()
+            .find(|o| o.is_named_by(&org_id))
+            .ok_or_else(org_not_found)?;
+        org.allow_admin_invite_emails = check_setting_write(&write)?;
+        setting_of(org, &write.key)
+            .map(Json)
+            .ok_or_else(|| ApiError::internal("setting vanished"))
+    })
+}
+
+/// `POST /_sim/orgs/{orgId}/people`: an account made outside the operator.
+pub async fn seed_person(
+    State(app): State<AppState>,
+    Path(org_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Person>, ApiError> {
+    let seed: PersonSeed = parse_json(&body)?;
+    let person = app.store.mutate(|s| {
+        let org = s.org_by_id(&org_id).cloned().ok_or_else(org_not_found)?;
+        let email = seed.email.trim().to_string();
+        if !email.contains('@') {
+            return Err(ApiError::bad_request("email is required."));
+        }
+        s.check_email_free(&org.uuid, &email, None)?;
+        let licenses = seed
+            .licenses
+            .iter()
+            .map(|l| {
+                org.licenses
+                    .iter()
+                    .find(|x| x.id == *l || x.offer_code == *l)
+                    .map(|x| x.id.clone())
+                    .ok_or_else(|| ApiError::bad_request(format!("Unknown licence: {l}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let roles = resolve_roles(&seed.roles)?;
+        let now = s.now();
+        let seq = s.next_seq();
+        let person = SimPerson {
+            seq,
+            uuid: uuid::Uuid::new_v4().to_string(),
+            org_uuid: org.uuid.clone(),
+            emails: vec![email],
+            display_name: seed.display_name.clone(),
+            first_name: seed.first_name.clone(),
+            last_name: seed.last_name.clone(),
+            roles,
+            licenses,
+            created: now,
+            last_modified: now,
+            login_enabled: true,
+            signed_in_once: seed.signed_in,
+            password: seed.password.clone().filter(|_| seed.signed_in),
+            ..SimPerson::default()
+        };
+        let wire = person.to_wire(true);
+        s.people.push(person);
+        Ok(wire)
+    })?;
+    Ok(Json(person))
+}
+
+/// `GET /_sim/orgs/{orgId}/people`: every person of the org, in creation order.
+pub async fn org_people(
+    State(app): State<AppState>,
+    Path(org_id): Path<String>,
+) -> Result<Json<Vec<Person>>, ApiError> {
+    app.store.read(|s| {
+        let uuid = org_uuid_of(s, &org_id)?;
+        Ok(Json(
+            s.people
+                .iter()
+                .filter(|p| p.org_uuid == uuid)
+                .map(|p| p.to_wire(true))
+                .collect(),
+        ))
+    })
+}
+
+/// `POST /_sim/sign-in`: the first sign-in enforces the password policy (R-USER-15), ends the
+/// pending state and consumes licence units (R-USER-10); later ones check the password.
+pub async fn sign_in(State(app): State<AppState>, body: Bytes) -> Result<Json<SignInResult>, ApiError> {
+    let req: SignIn = parse_json(&body)?;
+    let out = app.store.mutate(|s| {
+        let now = s.now();
+        let person = s
+            .people
+            .iter_mut()
+            .find(|p| p.emails.iter().any(|e| e.eq_ignore_ascii_case(&req.email)))
+            .ok_or_else(|| ApiError::not_found(format!("No account for {}.", req.email)))?;
+        if !person.login_enabled {
+            return Err(ApiError::forbidden(
+                "Sign-in is disabled for this user (loginEnabled false).",
+            ));
+        }
+        let first_sign_in = !person.signed_in_once;
+        match &person.password {
+            Some(stored) if *stored != req.password => {
+                return Err(ApiError::new(StatusCode::UNAUTHORIZED, "Wrong password."));
+            }
+            Some(_) => {}
+            None => {
+                rules::check_password(
+                    &req.password,
+                    person.first_name.as_deref(),
+                    person.last_name.as_deref(),
+                    person.email(),
+                )
+                .map_err(|p| ApiError::from(rules::RuleViolation::Password(p)))?;
+                person.password = Some(req.password.clone());
+            }
+        }
+        if first_sign_in {
+            person.signed_in_once = true;
+            person.last_modified = now;
+        }
+        Ok(SignInResult {
+            person_id: person.public_id(),
+            first_sign_in,
+        })
+    })?;
+    Ok(Json(out))
+}
+
+fn clock_state(s: &SimState) -> ClockState {
+    ClockState {
+        now: format_time(s.now()),
+        offset_seconds: s.clock_offset_ms / 1000,
+    }
+}
+
+/// `GET /_sim/clock`.
+pub async fn clock(State(app): State<AppState>) -> Json<ClockState> {
+    Json(app.store.read(clock_state))
+}
+
+/// `POST /_sim/clock/advance`: the virtual clock only moves forward.
+pub async fn advance_clock(State(app): State<AppState>, body: Bytes) -> Result<Json<ClockState>, ApiError> {
+    let req: ClockAdvance = parse_json(&body)?;
+    if req.seconds < 0 {
+        return Err(ApiError::bad_request("The virtual clock only moves forward."));
+    }
+    app.store.mutate(|s| {
+        s.clock_offset_ms = req
+            .seconds
+            .checked_mul(1000)
+            .and_then(|ms| s.clock_offset_ms.checked_add(ms))
+            .ok_or_else(|| ApiError::bad_request("seconds is too large"))?;
+        Ok(Json(clock_state(s)))
+    })
+}
+
+/// `POST /_sim/faults`.
+pub async fn add_fault(State(app): State<AppState>, body: Bytes) -> Result<Json<ActiveFault>, ApiError> {
+    let rule: FaultRule = parse_json(&body)?;
+    check_rule(&rule)?;
+    Ok(Json(app.runtime().add_fault(rule)))
+}
+
+/// `GET /_sim/faults`.
+pub async fn list_faults(State(app): State<AppState>) -> Json<Vec<ActiveFault>> {
+    Json(app.runtime().faults())
+}
+
+/// `DELETE /_sim/faults`.
+pub async fn clear_faults(State(app): State<AppState>) -> StatusCode {
+    app.runtime().clear_faults();
+    StatusCode::NO_CONTENT
+}
+
+/// `PUT /_sim/rate-limit`.
+pub async fn set_rate_limit(State(app): State<AppState>, body: Bytes) -> Result<StatusCode, ApiError> {
+    let limit: RateLimit = parse_json(&body)?;
+    if limit.per_second == 0 {
+        return Err(ApiError::bad_request("perSecond must be at least 1"));
+    }
+    app.runtime().set_rate_limit(Some(limit));
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /_sim/rate-limit`.
+pub async fn clear_rate_limit(State(app): State<AppState>) -> StatusCode {
+    app.runtime().set_rate_limit(None);
+    StatusCode::NO_CONTENT
+}
+
+/// `GET /_sim/counters[?org=<orgId>]`: every request, or only those made with that org's token.
+pub async fn counters(
+    State(app): State<AppState>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Result<Json<Counters>, ApiError> {
+    let Some(org_id) = query.get("org") else {
+        return Ok(Json(app.runtime().counters.clone()));
+    };
+    let token = app.store.read(|s| {
+        s.orgs
+            .iter()
+            .find(|o| o.is_named_by(org_id))
+            .map(|o| o.admin_token.clone())
+            .ok_or_else(org_not_found)
+    })?;
+    Ok(Json(
+        app.runtime().counters_by_token.get(&token).cloned().unwrap_or_default(),
+    ))
+}
+
+/// `DELETE /_sim/counters`.
+pub async fn reset_counters(State(app): State<AppState>) -> StatusCode {
+    let mut runtime = app.runtime();
+    runtime.counters = Counters::default();
+    runtime.counters_by_token.clear();
+    StatusCode::NO_CONTENT
+}

@@ -1,0 +1,314 @@
+//! Reliability: crash between the Webex create and the status write, a create answered by a
+//! 5xx after it was applied, 429 storms and 5xx; and the token never leaking. Each test has its
+//! own control plane, simulator and controller process, so it can kill and restart them.
+
+// Test helpers fail by panicking, with the state they saw.
+#![allow(clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::operator::{self, apply_user, create_org, standard_org, wait_reason, wait_until};
+use kube::api::{Api, ListParams};
+use serde_json::json;
+use webex_operator::api::{WebexOrg, WebexUser};
+use webex_operator::sim::control_types::{FaultKind, FaultRule};
+use webex_operator::testenv::ControlPlane;
+
+async fn control_plane() -> (ControlPlane, kube::Client) {
+    let cp = ControlPlane::start(&common::bin_dir().await)
+        .await
+        .expect("control plane");
+    let client = cp.client().await.expect("client");
+    webex_operator::manifests::install_crds(&client, "test")
+        .await
+        .expect("CRDs");
+    (cp, client)
+}
+
+async fn namespace(client: &kube::Client) -> String {
+    common::temp_namespace(client, "resilience").await
+}
+
+fn count_people(people: &[webex_operator::webex::model::Person], email: &str) -> usize {
+    people
+        .iter()
+        .filter(|p| p.emails.iter().any(|e| e.eq_ignore_ascii_case(email)))
+        .count()
+}
+
+#[tokio::test]
+async fn crash_between_the_create_and_the_status_write_leaves_one_person() {
+    let (cp, client) = control_plane().await;
+    let ns = namespace(&client).await;
+    let sim = operator::start_sim().await;
+    let seeded = create_org(
+        &client,
+        &sim,
+        &ns,
+        "acme",
+        standard_org("acme", "acme.example"),
+        json!({}),
+    )
+    .await;
+    let mut controller = operator::start_operator_on(&cp, &[]);
+    // The create is applied at once but answered slowly: the controller dies waiting for it.
+    sim.control()
+        .inject_fault(
+            FaultRule::new(FaultKind::LatencyAfterApply { ms: 4000 })
+                .method("POST")
+                .path_prefix("/v1/people")
+                .times(1),
+        )
+        .await
+        .unwrap();
+    let email = "crash@acme.example";
+    apply_user(
+        &client,
+        &ns,
+        "crash",
+        json!({"orgRef": {"name": "acme"}, "email": email, "firstName": "Crash"}),
+    )
+    .await;
+    wait_until(Duration::from_secs(60), "the person exists in Webex", || async {
+        count_people(&sim.control().people(&seeded.org_id).await.unwrap(), email) == 1
+    })
+    .await;
+    controller.kill();
+    let users: Api<WebexUser> = Api::namespaced(client.clone(), &ns);
+    let status = users.get("crash").await.unwrap().status.unwrap_or_default();
+    assert!(
+        status.person_id.is_none(),
+        "the crash happened before the person id was recorded"
+    );
+    assert!(
+        status.create_requested_at.is_some(),
+        "the intent to create was recorded first"
+    );
+
+    let _restarted = operator::start_operator_on(&cp, &[]);
+    let user = wait_reason(&client, &ns, "crash", "InvitePending").await;
+    let people = sim.control().people(&seeded.org_id).await.unwrap();
+    assert_eq!(count_people(&people, email), 1, "exactly one person");
+    assert_eq!(
+        user.status.unwrap().adopted,
+        Some(false),
+        "recognised as its own creation, not adopted"
+    );
+    assert_eq!(
+        sim.control().counters().await.unwrap().total("POST /v1/people"),
+        1,
+        "the create was never resent"
+    );
+}
+
+#[tokio::test]
+async fn a_create_answered_by_5xx_after_it_was_applied_is_not_repeated() {
+    let (cp, client) = control_plane().await;
+    let ns = namespace(&client).await;
+    let sim = operator::start_sim().await;
+    let seeded = create_org(
+        &client,
+        &sim,
+        &ns,
+        "acme",
+        standard_org("acme", "acme.example"),
+        json!({}),
+    )
+    .await;
+    sim.control()
+        .inject_fault(
+            FaultRule::new(FaultKind::ApplyThenError { status: 500 })
+                .method("POST")
+                .path_prefix("/v1/people")
+                .times(1),
+        )
+        .await
+        .unwrap();
+    let _controller = operator::start_operator_on(&cp, &[]);
+    let email = "unknown@acme.example";
+    apply_user(
+        &client,
+        &ns,
+        "unknown",
+        json!({"orgRef": {"name": "acme"}, "email": email, "licenses": [{"offerCode": "MS"}]}),
+    )
+    .await;
+    let user = wait_reason(&client, &ns, "unknown", "InvitePending").await;
+    let people = sim.control().people(&seeded.org_id).await.unwrap();
+    assert_eq!(count_people(&people, email), 1);
+    let counters = sim.control().counters().await.unwrap();
+    assert_eq!(
+        counters.total("POST /v1/people"),
+        1,
+        "the create whose outcome was unknown was not resent: {counters:?}"
+    );
+    assert_eq!(user.status.unwrap().effective_licenses.len(), 1);
+}
+
+#[tokio::test]
+async fn storms_of_429_and_5xx_delay_but_lose_nothing() {
+    let (cp, client) = control_plane().await;
+    let ns = namespace(&client).await;
+    let sim = operator::start_sim().await;
+    let seeded = create_org(
+        &client,
+        &sim,
+        &ns,
+        "acme",
+        standard_org("acme", "acme.example"),
+        json!({}),
+    )
+    .await;
+    let control = sim.control();
+    control
+        .inject_fault(
+            FaultRule::new(FaultKind::RateLimited { retry_after_secs: 1 })
+                .path_prefix("/v1/")
+                .times(40),
+        )
+        .await
+        .unwrap();
+    control
+        .inject_fault(
+            FaultRule::new(FaultKind::ServerError { status: 503 })
+                .path_prefix("/v1/")
+                .times(15),
+        )
+        .await
+        .unwrap();
+    control
+        .inject_fault(
+            FaultRule::new(FaultKind::ServerError { status: 502 })
+                .method("PATCH")
+                .times(5),
+        )
+        .await
+        .unwrap();
+    let _controller = operator::start_operator_on(&cp, &[]);
+    let n = 12;
+    for i in 0..n {
+        apply_user(&client, &ns, &format!("u{i}"), json!({"orgRef": {"name": "acme"}, "email": format!("u{i}@acme.example"), "licenses": [{"offerCode": "MS"}]})).await;
+    }
+    let users: Api<WebexUser> = Api::namespaced(client.clone(), &ns);
+    wait_until(
+        Duration::from_secs(180),
+        "every user is created and licensed",
+        || async {
+            let list = users.list(&ListParams::default()).await.unwrap();
+            list.items.len() == n && list.items.iter().all(|u| operator::ready_reason(u) == "InvitePending")
+        },
+    )
+    .await;
+    let people = control.people(&seeded.org_id).await.unwrap();
+    for i in 0..n {
+        let email = format!("u{i}@acme.example");
+        assert_eq!(count_people(&people, &email), 1, "{email}");
+        let p = people.iter().find(|p| p.emails.contains(&email)).unwrap();
+        assert_eq!(p.licenses.len(), 1, "{email} has its licence");
+    }
+    let counters = control.counters().await.unwrap();
+    let throttled: u64 = counters
+        .endpoints
+        .values()
+        .map(|m| m.get(&429).copied().unwrap_or(0))
+        .sum();
+    assert!(throttled >= 40, "the storm happened: {counters:?}");
+    assert_eq!(
+        counters.get("POST /v1/people", 200),
+        n as u64,
+        "one successful create per user"
+    );
+}
+
+#[tokio::test]
+async fn the_token_never_appears_in_logs_events_or_status() {
+    let (cp, client) = control_plane().await;
+    let ns = namespace(&client).await;
+    let sim = operator::start_sim().await;
+    let mut seed = standard_org("acme", "acme.example");
+    let token = "tok-3f1d9c7e-SECRET-8b2a";
+    seed.admin_token = Some(token.to_string());
+    create_org(&client, &sim, &ns, "acme", seed, json!({})).await;
+    // A second org whose token is wrong: the error paths must not echo it either.
+    let mut other = standard_org("other", "other.example");
+    let wrong = "tok-wrong-SECRET-77aa";
+    other.admin_token = Some("tok-right-other".to_string());
+    create_org(&client, &sim, &ns, "other", other, json!({})).await;
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), &ns);
+    let patch = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "other-token", "namespace": ns}, "stringData": {"token": wrong}});
+    secrets
+        .patch(
+            "other-token",
+            &kube::api::PatchParams::apply("test").force(),
+            &kube::api::Patch::Apply(&patch),
+        )
+        .await
+        .unwrap();
+    sim.control()
+        .inject_fault(
+            FaultRule::new(FaultKind::ServerError { status: 500 })
+                .path_prefix("/v1/people")
+                .times(3),
+        )
+        .await
+        .unwrap();
+    let mut controller = operator::start_operator_on(
+        &cp,
+        &[
+            ("RUST_LOG", "trace".to_string()),
+            ("WEBEX_OPERATOR_LOG_FORMAT", "json".to_string()),
+        ],
+    );
+    apply_user(
+        &client,
+        &ns,
+        "alice",
+        json!({"orgRef": {"name": "acme"}, "email": "alice@acme.example"}),
+    )
+    .await;
+    apply_user(
+        &client,
+        &ns,
+        "sam",
+        json!({"orgRef": {"name": "other"}, "email": "sam@other.example"}),
+    )
+    .await;
+    wait_reason(&client, &ns, "alice", "InvitePending").await;
+    let orgs: Api<WebexOrg> = Api::all(client.clone());
+    wait_until(Duration::from_secs(60), "the wrong token is reported", || async {
+        orgs.get("other")
+            .await
+            .unwrap()
+            .status
+            .is_some_and(|s| s.conditions.iter().any(|c| c.reason == "TokenInvalid"))
+    })
+    .await;
+    controller.kill();
+    let logs = controller.logs();
+    assert!(logs.len() > 1000, "trace logs were captured ({} bytes)", logs.len());
+    let mut places: BTreeMap<&str, String> = BTreeMap::new();
+    places.insert("logs", logs);
+    places.insert(
+        "status",
+        serde_json::to_string(&orgs.list(&ListParams::default()).await.unwrap()).unwrap()
+            + &serde_json::to_string(
+                &Api::<WebexUser>::all(client.clone())
+                    .list(&ListParams::default())
+                    .await
+                    .unwrap(),
+            )
+            .unwrap(),
+    );
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::all(client.clone());
+    places.insert(
+        "events",
+        serde_json::to_string(&events.list(&ListParams::default()).await.unwrap()).unwrap(),
+    );
+    for (place, text) in &places {
+        assert!(!text.contains(token), "the token leaked into {place}");
+        assert!(!text.contains(wrong), "the wrong token leaked into {place}");
+    }
+}
