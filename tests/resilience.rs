@@ -187,21 +187,33 @@ async fn storms_of_429_and_5xx_delay_but_lose_nothing() {
         )
         .await
         .unwrap();
-    let _controller = operator::start_operator_on(&cp, &[]);
+    let controller = operator::start_operator_on(&cp, &[]);
     let n = 12;
     for i in 0..n {
         apply_user(&client, &ns, &format!("u{i}"), json!({"orgRef": {"name": "acme"}, "email": format!("u{i}@acme.example"), "licenses": [{"offerCode": "MS"}]})).await;
     }
     let users: Api<WebexUser> = Api::namespaced(client.clone(), &ns);
-    wait_until(
-        Duration::from_secs(180),
-        "every user is created and licensed",
-        || async {
-            let list = users.list(&ListParams::default()).await.unwrap();
-            list.items.len() == n && list.items.iter().all(|u| operator::ready_reason(u) == "InvitePending")
-        },
-    )
-    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    loop {
+        let list = users.list(&ListParams::default()).await.unwrap();
+        if list.items.len() == n && list.items.iter().all(|u| operator::ready_reason(u) == "InvitePending") {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            let reasons: Vec<_> = list
+                .items
+                .iter()
+                .map(|u| (u.metadata.name.clone(), operator::ready(u)))
+                .collect();
+            let logs = controller.logs();
+            let tail: Vec<&str> = logs.lines().rev().take(40).collect();
+            panic!(
+                "not every user converged: {reasons:#?}\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let people = control.people(&seeded.org_id).await.unwrap();
     for i in 0..n {
         let email = format!("u{i}@acme.example");

@@ -37,10 +37,15 @@ impl Backoff {
         if !error.is_retryable() {
             return Action::await_change();
         }
+        // Webex said when to come back (429 / 423 Retry-After): that is not the object's fault,
+        // so honour the wait as given and do not grow the object's backoff.
+        if let Some(wait) = webex_retry_after(error) {
+            return Action::requeue(wait.clamp(Duration::from_secs(1), self.max));
+        }
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let n = failures.entry(key.to_string()).or_insert(0);
         *n = n.saturating_add(1);
-        let delay = self.delay(*n, webex_retry_after(error));
+        let delay = self.delay(*n);
         Action::requeue(delay)
     }
 
@@ -53,11 +58,11 @@ impl Backoff {
         self.failures.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
-    fn delay(&self, failures: u32, retry_after: Option<Duration>) -> Duration {
+    fn delay(&self, failures: u32) -> Duration {
         let exp = self
             .base
             .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(16)));
-        exp.min(self.max).max(retry_after.unwrap_or_default())
+        exp.min(self.max)
     }
 }
 
@@ -75,10 +80,9 @@ mod tests {
     #[test]
     fn delays_grow_and_cap() {
         let b = Backoff::new(Duration::from_secs(1), Duration::from_secs(10));
-        assert_eq!(b.delay(1, None), Duration::from_secs(1));
-        assert_eq!(b.delay(3, None), Duration::from_secs(4));
-        assert_eq!(b.delay(30, None), Duration::from_secs(10));
-        assert_eq!(b.delay(1, Some(Duration::from_secs(7))), Duration::from_secs(7));
+        assert_eq!(b.delay(1), Duration::from_secs(1));
+        assert_eq!(b.delay(3), Duration::from_secs(4));
+        assert_eq!(b.delay(30), Duration::from_secs(10));
     }
 
     #[test]
@@ -92,6 +96,26 @@ mod tests {
         assert_eq!(b.on_error("a", &retryable), Action::requeue(Duration::from_secs(2)));
         assert_eq!(b.in_backoff(), 1);
         b.reset("a");
+        assert_eq!(b.in_backoff(), 0);
+    }
+
+    #[test]
+    fn retry_after_is_honoured_without_growing_the_backoff() {
+        let b = Backoff::default();
+        let throttled = ReconcileError::Webex {
+            action: "list",
+            source: crate::webex::error::WebexError::Api {
+                endpoint: "GET /v1/people".into(),
+                status: 429,
+                message: "slow down".into(),
+                error_codes: vec![],
+                tracking_id: None,
+                retry_after: Some(Duration::from_secs(7)),
+            },
+        };
+        for _ in 0..5 {
+            assert_eq!(b.on_error("a", &throttled), Action::requeue(Duration::from_secs(7)));
+        }
         assert_eq!(b.in_backoff(), 0);
     }
 }
