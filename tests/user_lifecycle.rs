@@ -524,3 +524,39 @@ async fn deletion_policies_delete_deactivate_remove_licences_or_orphan() {
     assert_eq!(offer_codes(&orphan), BTreeSet::from(["MS".into()]));
     let _ = ready_reason;
 }
+
+#[tokio::test]
+async fn the_pause_annotation_holds_an_object_until_removed() {
+    let (client, ns, sim) = setup("paused").await;
+    let (domain, seeded) = org(&client, sim, &ns, json!({})).await;
+    let email = format!("hal@{domain}");
+    let api: Api<webex_operator::api::WebexUser> = Api::namespaced(client.clone(), &ns);
+    let paused = json!({"apiVersion": "webex.operator.io/v1alpha1", "kind": "WebexUser",
+        "metadata": {"name": "hal", "namespace": ns, "annotations": {"webex.operator.io/paused": "true"}},
+        "spec": {"orgRef": {"name": ns}, "email": email}});
+    api.patch(
+        "hal",
+        &kube::api::PatchParams::apply("test"),
+        &kube::api::Patch::Apply(&paused),
+    )
+    .await
+    .unwrap();
+    wait_reason(&client, &ns, "hal", "Paused").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        person(sim, &seeded, &email).await.is_none(),
+        "nothing is written while paused"
+    );
+    let resumed = json!({"apiVersion": "webex.operator.io/v1alpha1", "kind": "WebexUser",
+        "metadata": {"name": "hal", "namespace": ns, "annotations": {"webex.operator.io/paused": "false"}},
+        "spec": {"orgRef": {"name": ns}, "email": email}});
+    api.patch(
+        "hal",
+        &kube::api::PatchParams::apply("test"),
+        &kube::api::Patch::Apply(&resumed),
+    )
+    .await
+    .unwrap();
+    wait_reason(&client, &ns, "hal", "InvitePending").await;
+    assert!(person(sim, &seeded, &email).await.is_some());
+}
