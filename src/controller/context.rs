@@ -5,6 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ObjectReference;
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
+use kube::{Resource, ResourceExt};
+use serde::Serialize;
+
+use super::error::{ReconcileError, kube_err};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 
 use super::backoff::Backoff;
@@ -71,5 +76,24 @@ impl Context {
         if let Err(error) = self.recorder.publish(&event, reference).await {
             tracing::warn!(%error, reason, "could not publish Event");
         }
+    }
+
+    /// Writes the status subresource of `object` by server-side apply. `force`: the status
+    /// belongs to this controller alone.
+    pub async fn apply_status<K>(&self, object: &K, status: &impl Serialize) -> Result<(), ReconcileError>
+    where
+        K: Resource<DynamicType = ()>,
+    {
+        let resource = ApiResource::erase::<K>(&());
+        let api: Api<DynamicObject> = match object.namespace() {
+            Some(ns) => Api::namespaced_with(self.client.clone(), &ns, &resource),
+            None => Api::all_with(self.client.clone(), &resource),
+        };
+        let patch = serde_json::json!({ "apiVersion": resource.api_version, "kind": resource.kind, "status": status });
+        let params = PatchParams::apply(&format!("{MANAGER}/status")).force();
+        api.patch_status(&object.name_any(), &params, &Patch::Apply(&patch))
+            .await
+            .map_err(kube_err("write status"))?;
+        Ok(())
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
@@ -16,7 +16,7 @@ use tracing::Instrument;
 
 use crate::api::conditions::{self, ConditionUpdate, READY, SYNCED};
 use crate::api::webex_org::{Backend, WebexOrg, WebexOrgStatus};
-use crate::controller::context::{Context, MANAGER};
+use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, kube_err, webex_err};
 use crate::controller::org_registry::OrgHandle;
 use crate::webex::client::{Token, WebexClient};
@@ -110,7 +110,7 @@ async fn reconcile_org(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, 
     if changed {
         let mut status = status;
         status.last_updated = Some(now.to_string());
-        patch_status(&ctx, &name, &status).await?;
+        ctx.apply_status(org.as_ref(), &status).await?;
     }
     match result {
         // A terminal error still re-checks now and then: the Secret may be fixed without the
@@ -223,15 +223,4 @@ async fn read_token(org: &WebexOrg, ctx: &Context) -> Result<Token, ReconcileErr
     let token = String::from_utf8(bytes)
         .map_err(|_| ReconcileError::InvalidSpec(format!("token in Secret {}/{} is not UTF-8", r.namespace, r.name)))?;
     Ok(Token::new(token))
-}
-
-async fn patch_status(ctx: &Context, name: &str, status: &WebexOrgStatus) -> Result<(), ReconcileError> {
-    let api: Api<WebexOrg> = Api::all(ctx.client.clone());
-    let patch = json!({ "apiVersion": WebexOrg::api_version(&()), "kind": WebexOrg::kind(&()), "status": status });
-    // force: the status belongs to this controller alone.
-    let params = PatchParams::apply(&format!("{MANAGER}/status")).force();
-    api.patch_status(name, &params, &Patch::Apply(&patch))
-        .await
-        .map_err(kube_err("write WebexOrg status"))?;
-    Ok(())
 }

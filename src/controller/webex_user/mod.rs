@@ -6,18 +6,17 @@ pub mod plan;
 
 use std::sync::Arc;
 
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{self, Event as FinalizerEvent, finalizer};
 use kube::{Resource, ResourceExt};
-use serde_json::json;
 use tracing::Instrument;
 
 use crate::api::common::{PAUSE_ANNOTATION, USER_FINALIZER};
 use crate::api::conditions::{self, ConditionUpdate, READY, SYNCED};
 use crate::api::webex_user::{WebexUser, WebexUserStatus};
-use crate::controller::context::{Context, MANAGER};
-use crate::controller::error::{ReconcileError, kube_err, webex_err};
+use crate::controller::context::Context;
+use crate::controller::error::{ReconcileError, webex_err};
 use crate::controller::org_registry::OrgHandle;
 use crate::webex::error::CreateConflict;
 use crate::webex::model::Person;
@@ -187,7 +186,7 @@ async fn perform(
             // Record the intent first: after a crash between the create and the status write,
             // the person found by email is recognised as ours (design §7).
             status.create_requested_at = Some(jiff::Timestamp::now().to_string());
-            patch_status(ctx, user, status).await?;
+            ctx.apply_status(user, status).await?;
             let created = org
                 .client
                 .create_person(&body)
@@ -205,7 +204,7 @@ async fn perform(
             status.adopted = Some(false);
             // The id now identifies the person; the intent must not make a later stranger "ours".
             status.create_requested_at = None;
-            patch_status(ctx, user, status).await?;
+            ctx.apply_status(user, status).await?;
             *person = Some(created);
         }
         UserAction::Adopt { person_id } => {
@@ -462,17 +461,5 @@ async fn write_status(
         return Ok(()); // nothing new to say: no write (steady state makes no calls)
     }
     next.last_synced = Some(now.to_string());
-    patch_status(ctx, user, &next).await
-}
-
-async fn patch_status(ctx: &Context, user: &WebexUser, status: &WebexUserStatus) -> Result<(), ReconcileError> {
-    let namespace = user.namespace().ok_or(ReconcileError::MissingMetadata("namespace"))?;
-    let api: Api<WebexUser> = Api::namespaced(ctx.client.clone(), &namespace);
-    let patch = json!({ "apiVersion": WebexUser::api_version(&()), "kind": WebexUser::kind(&()), "status": status });
-    // force: the status belongs to this controller alone.
-    let params = PatchParams::apply(&format!("{MANAGER}/status")).force();
-    api.patch_status(&user.name_any(), &params, &Patch::Apply(&patch))
-        .await
-        .map_err(kube_err("write WebexUser status"))?;
-    Ok(())
+    ctx.apply_status(user, &next).await
 }
