@@ -560,3 +560,90 @@ async fn the_pause_annotation_holds_an_object_until_removed() {
     wait_reason(&client, &ns, "hal", "InvitePending").await;
     assert!(person(sim, &seeded, &email).await.is_some());
 }
+
+#[tokio::test]
+async fn tenancy_refuses_namespaces_and_domains_outside_the_grant_without_calling_webex() {
+    let (client, ns, sim) = setup("tenancy").await;
+    let domain = format!("{ns}.example");
+    let other_ns = common::temp_namespace(&client, "tenancy-other").await;
+    let grants = json!({"tenants": [{"namespace": ns, "emailDomains": [domain]}]});
+    let seeded = create_org(&client, sim, &ns, &ns, standard_org(&ns, &domain), grants).await;
+    wait_org_ready(&client, &ns).await;
+    let before = sim.control().counters_for(&seeded.org_id).await.unwrap();
+    apply_user(
+        &client,
+        &ns,
+        "wrongdomain",
+        json!({"orgRef": {"name": ns}, "email": "x@elsewhere.example"}),
+    )
+    .await;
+    apply_user(
+        &client,
+        &other_ns,
+        "wrongns",
+        json!({"orgRef": {"name": ns}, "email": format!("y@{domain}")}),
+    )
+    .await;
+    let wrong_domain = wait_reason(&client, &ns, "wrongdomain", "NotPermitted").await;
+    assert!(ready(&wrong_domain).unwrap().2.contains("elsewhere.example"));
+    let wrong_ns = wait_reason(&client, &other_ns, "wrongns", "NotPermitted").await;
+    assert!(ready(&wrong_ns).unwrap().2.contains(&other_ns));
+    let after = sim.control().counters_for(&seeded.org_id).await.unwrap();
+    assert_eq!(
+        after.total("POST /v1/people"),
+        before.total("POST /v1/people"),
+        "no create"
+    );
+    assert_eq!(
+        after.total("GET /v1/people"),
+        before.total("GET /v1/people"),
+        "not even a lookup"
+    );
+    apply_user(
+        &client,
+        &ns,
+        "granted",
+        json!({"orgRef": {"name": ns}, "email": format!("z@{}", domain.to_uppercase())}),
+    )
+    .await;
+    wait_reason(&client, &ns, "granted", "InvitePending").await;
+}
+
+#[tokio::test]
+async fn observe_only_reports_what_would_change_and_writes_nothing() {
+    let (client, ns, sim) = setup("observe").await;
+    let (domain, seeded) = org(&client, sim, &ns, json!({})).await;
+    sim.control()
+        .seed_person(
+            &seeded.org_id,
+            PersonSeed::new(format!("olga@{domain}"))
+                .named("Olga", "Old")
+                .signed_in(),
+        )
+        .await
+        .unwrap();
+    apply_user(&client, &ns, "olga", json!({"orgRef": {"name": ns}, "email": format!("olga@{domain}"), "firstName": "Olga", "lastName": "New", "licenses": [{"offerCode": "MS"}], "managementPolicy": "ObserveOnly"})).await;
+    apply_user(
+        &client,
+        &ns,
+        "nobody",
+        json!({"orgRef": {"name": ns}, "email": format!("nobody@{domain}"), "managementPolicy": "ObserveOnly"}),
+    )
+    .await;
+    let olga = wait_reason(&client, &ns, "olga", "ObserveOnly").await;
+    let message = ready(&olga).unwrap().2;
+    assert!(message.contains("licences") && message.contains("names"), "{message}");
+    let nobody = wait_reason(&client, &ns, "nobody", "ObserveOnly").await;
+    assert!(ready(&nobody).unwrap().2.contains("would create"));
+    let counters = sim.control().counters_for(&seeded.org_id).await.unwrap();
+    let writes: u64 = counters
+        .endpoints
+        .iter()
+        .filter(|(e, _)| !e.starts_with("GET "))
+        .map(|(_, m)| m.values().sum::<u64>())
+        .sum();
+    assert_eq!(writes, 0, "observe-only writes nothing: {counters:?}");
+    let p = person(sim, &seeded, &format!("olga@{domain}")).await.unwrap();
+    assert_eq!(p.last_name.as_deref(), Some("Old"));
+    assert!(person(sim, &seeded, &format!("nobody@{domain}")).await.is_none());
+}

@@ -101,6 +101,13 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
         write_status(ctx, &user, &previous, &previous, &verdict, None).await?;
         return Err(ReconcileError::NotReady(message));
     };
+    if let Some(verdict) = plan::precheck(&user.spec, &namespace, &org.facts) {
+        if let Verdict::Blocked { reason, message, .. } = &verdict {
+            announce_block(ctx, &user, &previous, *reason, message).await;
+        }
+        write_status(ctx, &user, &previous, &previous, &verdict, None).await?;
+        return Ok(Action::await_change());
+    }
     if let Some(wait) = plan::terminal_hold(
         &previous,
         user.meta().generation,

@@ -388,6 +388,26 @@ fn blocked(
     }
 }
 
+/// What can be decided before asking Webex anything: an invalid spec or a namespace outside the
+/// org's grant blocks the object without a single call.
+pub fn precheck(spec: &WebexUserSpec, namespace: &str, org: &OrgFacts) -> Option<Verdict> {
+    let problems = validate(spec);
+    if !problems.is_empty() {
+        return Some(Verdict::Blocked {
+            reason: UserReason::InvalidSpec,
+            message: problems.join("; "),
+            terminal: true,
+        });
+    }
+    permitted(org, namespace, &spec.email)
+        .err()
+        .map(|message| Verdict::Blocked {
+            reason: UserReason::NotPermitted,
+            message,
+            terminal: true,
+        })
+}
+
 /// The reconcile decision for a WebexUser that is not being deleted.
 pub fn plan(input: UserInputs<'_>) -> UserPlan {
     let UserInputs {
