@@ -67,6 +67,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let options_run = RunOptions {
         pending_poll: Duration::from_secs(2),
         resync: Duration::from_secs(60),
+        drift_interval: Duration::from_secs(1),
         instance: Some("demo".into()),
     };
     let controller_task = tokio::spawn(controller::run(client.clone(), options_run, async move {

@@ -12,6 +12,7 @@
 pub mod api;
 pub mod controller;
 pub mod demo;
+pub mod gitops;
 pub mod manifests;
 pub mod sim;
 pub mod telemetry;

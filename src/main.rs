@@ -31,12 +31,20 @@ enum Command {
         /// user's first sign-in).
         #[arg(long, env = "WEBEX_OPERATOR_PENDING_POLL_SECONDS", default_value_t = 60)]
         pending_poll_seconds: u64,
-        /// Seconds between re-checks of Ready objects against Webex.
-        #[arg(long, env = "WEBEX_OPERATOR_RESYNC_SECONDS", default_value_t = 600)]
+        /// Seconds between re-checks of each Ready object against Webex (one GET each); the
+        /// routine checking is drift detection by pages.
+        #[arg(long, env = "WEBEX_OPERATOR_RESYNC_SECONDS", default_value_t = 3600)]
         resync_seconds: u64,
+        /// Seconds between two listings of an org's people for drift detection (and noticing
+        /// first sign-ins); a WebexOrg's spec.driftInterval overrides it.
+        #[arg(long, env = "WEBEX_OPERATOR_DRIFT_INTERVAL_SECONDS", default_value_t = 300)]
+        drift_interval_seconds: u64,
         /// Name of this replica in Events (defaults to the pod name in the chart).
         #[arg(long, env = "POD_NAME")]
         instance: Option<String>,
+        /// Metrics, probes and leader election.
+        #[command(flatten)]
+        runtime: controller::runtime::RuntimeArgs,
     },
     /// Print the CustomResourceDefinitions as YAML (the content of crds/).
     Crds,
@@ -59,6 +67,9 @@ enum Command {
         #[arg(long, default_value_t = 8787)]
         sim_port: u16,
     },
+    /// GitOps tooling: plan, import, Control Hub CSV (issue 7).
+    #[command(flatten)]
+    Gitops(webex_operator::gitops::cli::GitopsCommand),
 }
 
 #[tokio::main]
@@ -66,7 +77,12 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.log_format);
     webex_operator::tls::install_crypto_provider();
-    match execute(cli.command).await {
+    // `plan` has its own exit codes (0 no change, 2 changes, 1 error).
+    let command = match cli.command {
+        Command::Gitops(command) => return ExitCode::from(command.run().await),
+        command => command,
+    };
+    match execute(command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -80,15 +96,18 @@ async fn execute(command: Command) -> anyhow::Result<()> {
         Command::Run {
             pending_poll_seconds,
             resync_seconds,
+            drift_interval_seconds,
             instance,
+            runtime,
         } => {
-            let client = kube::Client::try_default().await?;
+            let config = kube::Config::infer().await?;
             let options = RunOptions {
                 pending_poll: Duration::from_secs(pending_poll_seconds),
                 resync: Duration::from_secs(resync_seconds),
+                drift_interval: Duration::from_secs(drift_interval_seconds),
                 instance,
             };
-            controller::run(client, options, shutdown_signal()).await?;
+            controller::runtime::serve(config, options, runtime, shutdown_signal()).await?;
         }
         Command::Crds => print!("{}", webex_operator::api::crds_yaml()?),
         Command::Sim { listen, state_file } => {
@@ -97,6 +116,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
         Command::Demo { keep_running, sim_port } => {
             webex_operator::demo::run(webex_operator::demo::DemoOptions { keep_running, sim_port }).await?;
         }
+        Command::Gitops(_) => {} // run by main(), which keeps its exit code
     }
     Ok(())
 }

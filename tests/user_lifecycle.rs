@@ -475,12 +475,14 @@ async fn names_update_and_a_terminal_error_waits_for_the_spec_fix() {
         || async { person(sim, &seeded, &email).await.unwrap().first_name.as_deref() == Some("Georgina") },
     )
     .await;
-    assert!(
+    // The Event follows the write: wait for it rather than race it.
+    common::operator::wait_until(Duration::from_secs(10), "an Updated Event is published", || async {
         events_for(&client, &ns, "gina")
             .await
             .iter()
             .any(|(_, reason, _)| reason == "Updated")
-    );
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -646,4 +648,152 @@ async fn observe_only_reports_what_would_change_and_writes_nothing() {
     let p = person(sim, &seeded, &format!("olga@{domain}")).await.unwrap();
     assert_eq!(p.last_name.as_deref(), Some("Old"));
     assert!(person(sim, &seeded, &format!("nobody@{domain}")).await.is_none());
+}
+
+#[tokio::test]
+async fn drift_made_in_control_hub_is_reported_then_corrected_or_only_reported() {
+    let (client, ns, sim) = setup("drift").await;
+    let (domain, seeded) = org(&client, sim, &ns, json!({})).await;
+    let webex = WebexClient::new(&sim.base_url, Token::new(seeded.admin_token.clone())).unwrap();
+    let email = format!("dora@{domain}");
+    apply_user(
+        &client,
+        &ns,
+        "dora",
+        json!({"orgRef": {"name": ns}, "email": email, "firstName": "Dora", "licenses": [{"offerCode": "MS"}]}),
+    )
+    .await;
+    wait_reason(&client, &ns, "dora", "InvitePending").await;
+    // An admin renames Dora and takes her licence away in Control Hub.
+    let p = person(sim, &seeded, &email).await.unwrap();
+    let mut body = webex_operator::webex::model::PersonWrite {
+        emails: p.emails.clone(),
+        display_name: Some("Changed".into()),
+        first_name: Some("Changed".into()),
+        licenses: Some(vec![]),
+        ..Default::default()
+    };
+    webex.update_person(&p.id, &body).await.unwrap();
+    common::operator::wait_until(Duration::from_secs(30), "the drift is corrected", || async {
+        let p = person(sim, &seeded, &email).await.unwrap();
+        p.first_name.as_deref() == Some("Dora") && offer_codes(&p) == BTreeSet::from(["MS".into()])
+    })
+    .await;
+    let events = events_for(&client, &ns, "dora").await;
+    assert!(
+        events
+            .iter()
+            .any(|(t, reason, _)| t == "Warning" && reason == "DriftDetected"),
+        "{events:#?}"
+    );
+
+    // The same under ReportOnly: reported, left as it is.
+    let report_ns = common::temp_namespace(&client, "drift-report").await;
+    let report_domain = format!("{report_ns}.example");
+    let report_org = create_org(
+        &client,
+        sim,
+        &report_ns,
+        &report_ns,
+        standard_org(&report_ns, &report_domain),
+        json!({"driftPolicy": "ReportOnly"}),
+    )
+    .await;
+    wait_org_ready(&client, &report_ns).await;
+    let email = format!("rita@{report_domain}");
+    apply_user(
+        &client,
+        &report_ns,
+        "rita",
+        json!({"orgRef": {"name": report_ns}, "email": email, "firstName": "Rita"}),
+    )
+    .await;
+    wait_reason(&client, &report_ns, "rita", "InvitePending").await;
+    let webex = WebexClient::new(&sim.base_url, Token::new(report_org.admin_token.clone())).unwrap();
+    let p = person(sim, &report_org, &email).await.unwrap();
+    body.emails = p.emails.clone();
+    body.licenses = None;
+    webex.update_person(&p.id, &body).await.unwrap();
+    let rita = wait_reason(&client, &report_ns, "rita", "DriftDetected").await;
+    assert!(ready(&rita).unwrap().2.contains("ReportOnly"));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        person(sim, &report_org, &email).await.unwrap().first_name.as_deref(),
+        Some("Changed"),
+        "left as it is"
+    );
+}
+
+#[tokio::test]
+async fn mass_deprovisioning_is_held_until_each_object_is_approved() {
+    let (client, ns, sim) = setup("guard").await;
+    let guard = json!({"deprovisioningGuard": {"maxOperations": 2, "window": "1h"}});
+    let (domain, seeded) = org(&client, sim, &ns, guard).await;
+    let names = ["g0", "g1", "g2", "g3"];
+    for name in names {
+        apply_user(
+            &client,
+            &ns,
+            name,
+            json!({"orgRef": {"name": ns}, "email": format!("{name}@{domain}")}),
+        )
+        .await;
+    }
+    for name in names {
+        wait_reason(&client, &ns, name, "InvitePending").await;
+    }
+    let api: Api<webex_operator::api::WebexUser> = Api::namespaced(client.clone(), &ns);
+    for name in names {
+        api.delete(name, &DeleteParams::default()).await.unwrap();
+    }
+    let mut held = Vec::new();
+    common::operator::wait_until(
+        Duration::from_secs(30),
+        "two deletions went through and two are held",
+        || {
+            let api = api.clone();
+            async move {
+                let left = api.list(&Default::default()).await.unwrap().items;
+                left.len() == 2 && left.iter().all(|u| ready_reason(u) == "DeprovisioningHeld")
+            }
+        },
+    )
+    .await;
+    for user in api.list(&Default::default()).await.unwrap().items {
+        held.push(user.metadata.name.clone().unwrap());
+        assert!(ready(&user).unwrap().2.contains("approve-deprovisioning"));
+    }
+    let people = sim.control().people(&seeded.org_id).await.unwrap();
+    let remaining: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| people.iter().any(|p| p.emails[0].starts_with(&format!("{n}@"))))
+        .collect();
+    assert_eq!(remaining, held, "only the held ones still exist in Webex");
+    // The WebexOrg (cluster-scoped: its Events land in "default") names each held object.
+    let org_events = events_for(&client, "default", &ns).await;
+    for name in &held {
+        assert!(
+            org_events.iter().any(|(t, reason, note)| t == "Warning"
+                && reason == "DeprovisioningHeld"
+                && note.contains(name.as_str())),
+            "{org_events:#?}"
+        );
+    }
+    // Approving one releases exactly that one.
+    let approve = json!({"metadata": {"annotations": {"webex.operator.io/approve-deprovisioning": "true"}}});
+    api.patch(
+        &held[0],
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(&approve),
+    )
+    .await
+    .unwrap();
+    common::operator::wait_until(Duration::from_secs(30), "the approved deletion runs", || {
+        let api = api.clone();
+        let name = held[0].clone();
+        async move { api.get_opt(&name).await.unwrap().is_none() }
+    })
+    .await;
+    assert!(api.get_opt(&held[1]).await.unwrap().is_some(), "the other stays held");
 }

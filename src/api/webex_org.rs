@@ -18,6 +18,75 @@ pub enum Backend {
     Simulator,
 }
 
+/// Drift handling.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum DriftPolicy {
+    /// Report the drift (condition, Event, metric), then correct it.
+    #[default]
+    Correct,
+    /// Report the drift and leave the person as it is.
+    ReportOnly,
+}
+
+/// Rate of calls to Webex for one org. Webex publishes no numbers; 429 answers slow the operator
+/// down further on their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiBudgetSpec {
+    /// Sustained calls per second.
+    #[schemars(range(min = 1, max = 1000))]
+    pub requests_per_second: u32,
+    /// Calls that may go at once after a quiet spell.
+    #[serde(default = "default_burst")]
+    #[schemars(range(min = 1, max = 10000))]
+    pub burst: u32,
+}
+
+fn default_burst() -> u32 {
+    20
+}
+
+/// Limits of the mass-deprovisioning guard; the lower of `maxOperations` and `maxPercent`
+/// applies. A held WebexUser is released by annotating it
+/// `webex.operator.io/approve-deprovisioning: "true"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeprovisioningGuardSpec {
+    /// Deprovisioning operations allowed per window.
+    #[serde(default = "default_max_operations")]
+    pub max_operations: u32,
+    /// Share of the org's people (percent) that may be deprovisioned per window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub max_percent: Option<u32>,
+    /// The window, e.g. `1h`.
+    #[serde(default = "default_guard_window")]
+    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h))+$"))]
+    pub window: String,
+}
+
+fn default_max_operations() -> u32 {
+    25
+}
+
+fn default_guard_window() -> String {
+    "1h".to_string()
+}
+
+/// The API budget as it stands.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiBudgetStatus {
+    /// Configured calls per second.
+    pub configured_requests_per_second: f64,
+    /// Current calls per second (lower after 429 answers, recovering with successes).
+    pub current_requests_per_second: f64,
+    /// 429 answers seen since the controller started.
+    pub throttled_total: u64,
+    /// Calls that had to wait for the budget since the controller started.
+    pub waited_total: u64,
+}
+
 /// Reference to the Secret that holds the Webex access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -109,10 +178,23 @@ pub struct WebexOrgSpec {
     /// every namespace may use it for any domain.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tenants: Vec<TenantGrant>,
-    /// How often the org's users are compared with their WebexUsers (drift detection), as a
-    /// duration such as `10m`.
+    /// How often the org's users are listed (by pages) and compared with their WebexUsers, as a
+    /// duration such as `10m` or `30s`. This also notices first sign-ins. Default: the
+    /// controller's `--drift-interval-seconds` (5 minutes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h))+$"))]
     pub drift_interval: Option<String>,
+    /// What to do when a person in Webex no longer matches its WebexUser (someone changed it in
+    /// Control Hub): `Correct` (report, then put it back) or `ReportOnly`.
+    #[serde(default)]
+    pub drift_policy: DriftPolicy,
+    /// The API budget shared by every call the operator makes for this org.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_budget: Option<ApiBudgetSpec>,
+    /// The mass-deprovisioning guard: deletions, deactivations and licence removals beyond
+    /// these limits within the window are held until approved. Default: 25 per hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprovisioning_guard: Option<DeprovisioningGuardSpec>,
 }
 
 fn default_api_base_url() -> String {
@@ -167,6 +249,9 @@ pub struct WebexOrgStatus {
     /// Licences of the org with their units.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub licenses: Vec<OrgLicenseStatus>,
+    /// The API budget shared by the org's calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_budget: Option<ApiBudgetStatus>,
     /// When this status last changed (RFC 3339). The org is re-read every two minutes; an
     /// unchanged reading writes nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -33,8 +33,11 @@ pub struct RunOptions {
     /// How often an object waiting on something outside the operator (first sign-in, a
     /// missing org) is checked again.
     pub pending_poll: Duration,
-    /// How often a Ready object is compared with Webex again.
+    /// How often a Ready object is compared with Webex again, one GET each (drift detection
+    /// by pages does the routine checking; this is the safety net).
     pub resync: Duration,
+    /// How often each org's people are listed and compared (orgs may set their own).
+    pub drift_interval: Duration,
     /// Identity of this replica in Events.
     pub instance: Option<String>,
 }
@@ -43,7 +46,8 @@ impl Default for RunOptions {
     fn default() -> Self {
         Self {
             pending_poll: Duration::from_secs(60),
-            resync: Duration::from_secs(600),
+            resync: Duration::from_secs(3600),
+            drift_interval: Duration::from_secs(300),
             instance: None,
         }
     }
@@ -66,12 +70,26 @@ impl Context {
 
     /// Publishes an Event; failures are logged, never fatal (Events are best effort).
     pub async fn event(&self, reference: &ObjectReference, warning: bool, reason: &str, action: &str, note: String) {
+        self.event_about(reference, None, warning, reason, action, note).await;
+    }
+
+    /// An Event on `reference` about another object (`related`): Events with the same reason on
+    /// one object aggregate into a series unless their related objects differ.
+    pub async fn event_about(
+        &self,
+        reference: &ObjectReference,
+        related: Option<ObjectReference>,
+        warning: bool,
+        reason: &str,
+        action: &str,
+        note: String,
+    ) {
         let event = Event {
             type_: if warning { EventType::Warning } else { EventType::Normal },
             reason: reason.to_string(),
             note: Some(crate::api::conditions::truncate(&note, 1024)),
             action: action.to_string(),
-            secondary: None,
+            secondary: related,
         };
         if let Err(error) = self.recorder.publish(&event, reference).await {
             tracing::warn!(%error, reason, "could not publish Event");

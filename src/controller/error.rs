@@ -29,6 +29,18 @@ pub enum ReconcileError {
     #[error("waiting for {0}")]
     NotReady(String),
 
+    /// The mass-deprovisioning guard holds the operation. Retryable: approval or a new window
+    /// releases it.
+    #[error(
+        "held by the mass-deprovisioning guard: {done_in_window} deprovisioning operations in this org within the window reached the limit of {limit}"
+    )]
+    DeprovisioningHeld { done_in_window: u32, limit: u32 },
+
+    /// The deletion policy could not run and needs a change (for example `deletionPolicy:
+    /// Orphan`). Terminal; the finalizer stays.
+    #[error("the deletion policy could not run: {0}")]
+    DeletionBlocked(String),
+
     /// The object has no namespace or name, which the API server never allows. Terminal.
     #[error("object has no {0}")]
     MissingMetadata(&'static str),
@@ -37,7 +49,8 @@ pub enum ReconcileError {
 impl ReconcileError {
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Kube { .. } | Self::NotReady(_) => true,
+            Self::Kube { .. } | Self::NotReady(_) | Self::DeprovisioningHeld { .. } => true,
+            Self::DeletionBlocked(_) => false,
             Self::Webex { source, .. } => source.is_retryable(),
             Self::InvalidSpec(_) | Self::MissingMetadata(_) => false,
         }

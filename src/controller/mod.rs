@@ -3,8 +3,11 @@
 
 pub mod backoff;
 pub mod context;
+pub mod drift;
 pub mod error;
+pub mod guard;
 pub mod org_registry;
+pub mod runtime;
 pub mod webex_org;
 pub mod webex_user;
 
@@ -19,6 +22,7 @@ use kube::runtime::{Controller, WatchStreamExt, reflector, reflector::ObjectRef,
 use kube::{CustomResourceExt, ResourceExt};
 
 use crate::api::{WebexOrg, WebexUser};
+use crate::telemetry::metrics::{Kind, instrument};
 pub use context::{Context, RunOptions};
 
 #[derive(Debug, thiserror::Error)]
@@ -50,9 +54,13 @@ pub async fn run(
         .reflect(org_writer)
         .applied_objects()
         .predicate_filter(desired_state_changed, Default::default());
-    let org_controller = Controller::for_stream(org_changes, org_reader)
+    let org_controller = Controller::for_stream(org_changes, org_reader.clone())
         .graceful_shutdown_on(shutdown.clone())
-        .run(webex_org::reconcile, webex_org::error_policy, ctx.clone())
+        .run(
+            instrument(Kind::WebexOrg, webex_org::reconcile),
+            webex_org::error_policy,
+            ctx.clone(),
+        )
         .for_each(|result| async move {
             if let Err(error) = result {
                 tracing::debug!(%error, "WebexOrg reconcile error");
@@ -68,6 +76,9 @@ pub async fn run(
         .predicate_filter(desired_state_changed, Default::default());
     let user_controller = Controller::for_stream(user_changes, user_reader);
     let user_store = user_controller.store();
+    let (drift_tx, drift_rx) = futures::channel::mpsc::channel(1024);
+    let drift = tokio::spawn(drift::run(ctx.clone(), user_store.clone(), drift_tx));
+    let user_cache = user_store.clone();
     let last_org_keys: std::sync::Mutex<std::collections::HashMap<String, String>> = Default::default();
     let user_controller = user_controller
         // A WebexOrg that becomes ready (or changes) re-reconciles the users that use it.
@@ -88,16 +99,30 @@ pub async fn run(
                 .map(|u| ObjectRef::from_obj(&*u))
                 .collect::<Vec<_>>()
         })
+        // Drift detection hands over the users whose person changed in Webex.
+        .reconcile_on(drift_rx)
         .graceful_shutdown_on(shutdown.clone())
-        .run(webex_user::reconcile, webex_user::error_policy, ctx.clone())
+        .run(
+            instrument(Kind::WebexUser, webex_user::reconcile),
+            webex_user::error_policy,
+            ctx.clone(),
+        )
         .for_each(|result| async move {
             if let Err(error) = result {
                 tracing::debug!(%error, "WebexUser reconcile error");
             }
         });
 
+    // Metrics read the caches; /readyz turns true once every watch has listed.
+    let backoff_ctx = ctx.clone();
+    crate::telemetry::watching(
+        org_reader,
+        user_cache,
+        Arc::new(move || backoff_ctx.backoff.in_backoff()),
+    );
     tracing::info!("controllers started");
     futures::join!(org_controller, user_controller);
+    drift.abort();
     tracing::info!("controllers stopped");
     Ok(())
 }

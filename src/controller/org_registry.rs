@@ -3,9 +3,11 @@
 //! reconciler; read by the rest.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::api::common::ExistingUserPolicy;
+use crate::controller::guard::{GuardConfig, Held, Ledger};
+use crate::webex::budget::{Budget, BudgetConfig};
 use crate::webex::client::WebexClient;
 
 /// A licence of the org, keyed by its offer code.
@@ -31,6 +33,12 @@ pub struct OrgFacts {
     pub default_existing_user_policy: ExistingUserPolicy,
     /// Namespaces allowed to use the org, with their email domains; empty: everyone.
     pub tenants: Vec<(String, Vec<String>)>,
+    /// Drift is reported but not corrected.
+    pub drift_report_only: bool,
+    /// How often the org's people are listed and compared; `None`: the controller's default.
+    pub drift_interval: Option<std::time::Duration>,
+    /// Limits of the mass-deprovisioning guard.
+    pub guard: GuardConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +52,12 @@ pub struct OrgHandle {
 #[derive(Debug, Default)]
 pub struct OrgRegistry {
     orgs: RwLock<HashMap<String, OrgHandle>>,
+    /// One budget per org, kept across re-reads of the WebexOrg (its state is the point).
+    budgets: RwLock<HashMap<String, Arc<Budget>>>,
+    /// Deprovisioning operations per org, for the guard.
+    ledgers: Mutex<HashMap<String, Ledger>>,
+    /// People per org at the last drift listing (the guard's share limit).
+    people: Mutex<HashMap<String, usize>>,
 }
 
 impl OrgRegistry {
@@ -60,5 +74,74 @@ impl OrgRegistry {
 
     pub fn remove(&self, name: &str) {
         self.orgs.write().unwrap_or_else(|p| p.into_inner()).remove(name);
+    }
+
+    /// Names of the orgs that are ready.
+    pub fn names(&self) -> Vec<String> {
+        self.orgs
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// Admits one deprovisioning operation of `object` in org `name`, or holds it (guard).
+    pub fn admit_deprovisioning(
+        &self,
+        name: &str,
+        object: &str,
+        config: GuardConfig,
+        approved: bool,
+    ) -> Result<(), Held> {
+        let people = self
+            .people
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .copied()
+            .unwrap_or(0);
+        let mut ledgers = self.ledgers.lock().unwrap_or_else(|p| p.into_inner());
+        ledgers.entry(name.to_string()).or_default().admit(
+            object,
+            tokio::time::Instant::now(),
+            config,
+            people,
+            approved,
+        )
+    }
+
+    /// The objects of org `name` held by the guard now.
+    pub fn held_deprovisioning(&self, name: &str) -> Vec<String> {
+        self.ledgers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .map(Ledger::held)
+            .unwrap_or_default()
+    }
+
+    /// Forgets a held object (it no longer wants to deprovision).
+    pub fn release_deprovisioning(&self, name: &str, object: &str) {
+        if let Some(ledger) = self.ledgers.lock().unwrap_or_else(|p| p.into_inner()).get_mut(name) {
+            ledger.release(object);
+        }
+    }
+
+    pub fn set_people_count(&self, name: &str, people: usize) {
+        self.people
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), people);
+    }
+
+    /// The org's budget, created on first use and reconfigured when the spec changes.
+    pub fn budget_for(&self, name: &str, config: BudgetConfig) -> Arc<Budget> {
+        let mut budgets = self.budgets.write().unwrap_or_else(|p| p.into_inner());
+        let budget = budgets
+            .entry(name.to_string())
+            .or_insert_with(|| Arc::new(Budget::new(config)));
+        budget.reconfigure(config);
+        budget.clone()
     }
 }

@@ -1,7 +1,15 @@
 //! Logging: human-readable text for terminals, JSON lines for production (`--log-format json`).
 //! The filter comes from `RUST_LOG` (default `info`).
+//!
+//! Metrics (`metrics`) and the `/metrics`, `/healthz`, `/readyz` server (`http`).
 
+pub mod http;
+pub mod metrics;
+
+use kube::runtime::reflector::Store;
 use tracing_subscriber::EnvFilter;
+
+use crate::api::{WebexOrg, WebexUser};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -21,4 +29,18 @@ pub fn init(format: LogFormat) {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
     };
+}
+
+/// Called by `controller::run` once its watches exist: the object gauges read the controllers'
+/// caches, and the replica reports ready (`/readyz`) when every watch has listed its objects.
+pub fn watching(orgs: Store<WebexOrg>, users: Store<WebexUser>, in_backoff: metrics::BackoffSource) {
+    if let Some(metrics) = metrics::global() {
+        metrics.observe(orgs.clone(), users.clone(), in_backoff);
+    }
+    tokio::spawn(async move {
+        if orgs.wait_until_ready().await.is_ok() && users.wait_until_ready().await.is_ok() {
+            http::health().set(http::Phase::Ready);
+            tracing::info!("watches synced: ready");
+        }
+    });
 }

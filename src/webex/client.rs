@@ -5,6 +5,7 @@
 //! resent once its outcome is unknown (webex-api-notes §2.3): the caller looks the email up.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, header};
@@ -12,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use super::budget::{Budget, BudgetConfig, Priority};
 use super::error::WebexError;
 use super::model::{
     License, LicenseList, OrgSetting, PatchUserLicenses, Person, PersonList, PersonWrite, Role, RoleList,
@@ -70,6 +72,9 @@ pub struct WebexClient {
     base: Url,
     token: Token,
     retry: RetryPolicy,
+    /// Shared by every client of the same org (see `budget`).
+    budget: Arc<Budget>,
+    priority: Priority,
 }
 
 impl fmt::Debug for WebexClient {
@@ -110,7 +115,27 @@ impl WebexClient {
             base,
             token,
             retry: RetryPolicy::default(),
+            budget: Arc::new(Budget::new(BudgetConfig::default())),
+            priority: Priority::UserDriven,
         })
+    }
+
+    /// Draws on `budget` (the org's shared one) instead of a budget of its own.
+    pub fn with_budget(mut self, budget: Arc<Budget>) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The same client, for the operator's own checking (drift): it yields to user-driven calls.
+    pub fn background(&self) -> Self {
+        Self {
+            priority: Priority::Background,
+            ..self.clone()
+        }
+    }
+
+    pub fn budget(&self) -> &Arc<Budget> {
+        &self.budget
     }
 
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
@@ -326,6 +351,7 @@ impl WebexClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            self.budget.acquire(self.priority).await;
             let mut request = self
                 .http
                 .request(method.clone(), url.clone())
@@ -333,8 +359,19 @@ impl WebexClient {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let error = match request.send().await {
-                Ok(response) if response.status().is_success() => return Ok(response),
+            let started = std::time::Instant::now();
+            let sent = request.send().await;
+            // Metrics hook: one count per attempt, by endpoint template and status class.
+            crate::telemetry::metrics::webex_call(
+                &endpoint,
+                sent.as_ref().ok().map(|r| r.status().as_u16()),
+                started.elapsed(),
+            );
+            let error = match sent {
+                Ok(response) if response.status().is_success() => {
+                    self.budget.on_success();
+                    return Ok(response);
+                }
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let tracking = response
@@ -348,6 +385,9 @@ impl WebexClient {
                         .and_then(|v| v.to_str().ok())
                         .and_then(parse_retry_after);
                     let bytes = response.bytes().await.unwrap_or_default();
+                    if status == 429 {
+                        self.budget.on_rate_limited(retry_after);
+                    }
                     let error = WebexError::from_response(endpoint.clone(), status, tracking, retry_after, &bytes);
                     // A 5xx to a create may come after the person was made (webex-api-notes §2.3).
                     if idem == Idempotency::CreateOnce && status >= 500 {

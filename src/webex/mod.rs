@@ -1,5 +1,6 @@
 //! The Webex side: wire model, ids, and the HTTP client (the only code that talks to Webex).
 
+pub mod budget;
 pub mod client;
 pub mod error;
 pub mod ids;

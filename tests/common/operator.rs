@@ -112,6 +112,11 @@ pub fn start_operator_on(cp: &webex_operator::testenv::ControlPlane, extra_env: 
         ("RUST_LOG", "info,webex_operator=debug".to_string()),
         ("WEBEX_OPERATOR_PENDING_POLL_SECONDS", "1".to_string()),
         ("WEBEX_OPERATOR_RESYNC_SECONDS", "5".to_string()),
+        // Several controllers share a machine (and some a control plane): no fixed metrics
+        // port, and no leader election unless a test asks for it.
+        ("WEBEX_OPERATOR_METRICS_ADDR", "127.0.0.1:0".to_string()),
+        ("WEBEX_OPERATOR_LEADER_ELECTION", "false".to_string()),
+        ("WEBEX_OPERATOR_DRIFT_INTERVAL_SECONDS", "1".to_string()),
     ];
     env.extend(extra_env.iter().cloned());
     spawn("operator", &env, &["run"])

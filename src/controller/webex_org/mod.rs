@@ -15,7 +15,7 @@ use serde_json::json;
 use tracing::Instrument;
 
 use crate::api::conditions::{self, ConditionUpdate, READY, SYNCED};
-use crate::api::webex_org::{Backend, WebexOrg, WebexOrgStatus};
+use crate::api::webex_org::{ApiBudgetStatus, Backend, WebexOrg, WebexOrgStatus};
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, kube_err, webex_err};
 use crate::controller::org_registry::OrgHandle;
@@ -51,6 +51,7 @@ async fn reconcile_org(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, 
     let (status, result) = match outcome {
         Ok((observation, handle)) => {
             let facts = handle.facts.clone();
+            let handle_budget = handle.client.budget().clone();
             ctx.orgs.insert(&name, handle);
             let status = WebexOrgStatus {
                 observed_generation: org.meta().generation,
@@ -64,6 +65,7 @@ async fn reconcile_org(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, 
                             format!("token valid for org {}", facts.org_id),
                         ),
                         ConditionUpdate::new(SYNCED, true, OrgReason::OrgReady.into(), "reached Webex"),
+                        held_condition(&ctx.orgs.held_deprovisioning(&name)),
                     ],
                     org.meta().generation,
                     now,
@@ -72,6 +74,7 @@ async fn reconcile_org(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, 
                 directory_sync: Some(plan::directory_sync_label(facts.directory_sync).to_string()),
                 automatic_activation_emails: observation.activation_emails,
                 licenses: plan::license_status(&facts.licenses),
+                api_budget: Some(budget_status(&handle_budget)),
                 last_updated: previous.last_updated.clone(),
             };
             ctx.backoff.reset(&name);
@@ -124,6 +127,45 @@ pub fn error_policy(org: Arc<WebexOrg>, error: &ReconcileError, ctx: Arc<Context
     ctx.backoff.on_error(&format!("WebexOrg/{}", org.name_any()), error)
 }
 
+/// `DeprovisioningHeld`: which WebexUsers the mass-deprovisioning guard holds (design §7).
+fn held_condition(held: &[String]) -> ConditionUpdate {
+    if held.is_empty() {
+        return ConditionUpdate::new(DEPROVISIONING_HELD, false, "NothingHeld", "no deprovisioning is held");
+    }
+    let shown: Vec<&str> = held.iter().take(20).map(String::as_str).collect();
+    let more = held.len().saturating_sub(shown.len());
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    ConditionUpdate::new(
+        DEPROVISIONING_HELD,
+        true,
+        "DeprovisioningHeld",
+        format!(
+            "the mass-deprovisioning guard holds {} object(s): {}{tail}; approve each with the annotation webex.operator.io/approve-deprovisioning=true",
+            held.len(),
+            shown.join(", ")
+        ),
+    )
+}
+
+/// Condition type of the mass-deprovisioning guard.
+pub const DEPROVISIONING_HELD: &str = "DeprovisioningHeld";
+
+fn budget_status(budget: &crate::webex::budget::Budget) -> ApiBudgetStatus {
+    let snap = budget.snapshot();
+    // Rounded so that tiny recoveries do not rewrite the status at every refresh.
+    let round = |x: f64| (x * 10.0).round() / 10.0;
+    ApiBudgetStatus {
+        configured_requests_per_second: round(snap.configured_rate),
+        current_requests_per_second: round(snap.current_rate),
+        throttled_total: snap.throttled_total,
+        waited_total: snap.waited_total,
+    }
+}
+
 fn reason_for(error: &ReconcileError) -> OrgReason {
     match error {
         ReconcileError::NotReady(_) => OrgReason::TokenSecretMissing,
@@ -139,7 +181,10 @@ fn reason_for(error: &ReconcileError) -> OrgReason {
 
 async fn discover(org: &WebexOrg, ctx: &Context) -> Result<(OrgObservation, OrgHandle), ReconcileError> {
     let token = read_token(org, ctx).await?;
-    let client = WebexClient::new(&org.spec.api_base_url, token).map_err(webex_err("build the Webex client"))?;
+    let budget = ctx.orgs.budget_for(&org.name_any(), plan::budget_config(&org.spec));
+    let client = WebexClient::new(&org.spec.api_base_url, token)
+        .map_err(webex_err("build the Webex client"))?
+        .with_budget(budget);
     let me = client.me().await.map_err(webex_err("check the token"))?;
     let org_id = me
         .org_id

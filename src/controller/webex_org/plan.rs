@@ -2,8 +2,10 @@
 
 use std::collections::HashMap;
 
-use crate::api::webex_org::{OrgLicenseStatus, WebexOrgSpec};
+use crate::api::webex_org::{DriftPolicy, OrgLicenseStatus, WebexOrgSpec};
+use crate::controller::guard::GuardConfig;
 use crate::controller::org_registry::{OrgFacts, OrgLicense};
+use crate::webex::budget::BudgetConfig;
 use crate::webex::ids;
 use crate::webex::model::{License, Role};
 
@@ -83,6 +85,22 @@ pub fn license_status(licenses: &[OrgLicense]) -> Vec<OrgLicenseStatus> {
         .collect()
 }
 
+/// The drift interval the spec asks for; `None` when unset or unreadable (the CRD pattern
+/// refuses most bad values at apply time).
+pub fn drift_interval(spec: &WebexOrgSpec) -> Option<std::time::Duration> {
+    spec.drift_interval
+        .as_deref()
+        .and_then(|text| humantime::parse_duration(text).ok())
+}
+
+/// The budget the spec asks for.
+pub fn budget_config(spec: &WebexOrgSpec) -> BudgetConfig {
+    spec.api_budget.map_or_else(BudgetConfig::default, |b| BudgetConfig {
+        requests_per_second: f64::from(b.requests_per_second),
+        burst: b.burst,
+    })
+}
+
 /// The facts other reconcilers decide on.
 pub fn facts(spec: &WebexOrgSpec, observed: &OrgObservation) -> OrgFacts {
     let roles: HashMap<String, String> = observed
@@ -104,6 +122,21 @@ pub fn facts(spec: &WebexOrgSpec, observed: &OrgObservation) -> OrgFacts {
             .iter()
             .map(|t| (t.namespace.clone(), t.email_domains.clone()))
             .collect(),
+        drift_report_only: spec.drift_policy == DriftPolicy::ReportOnly,
+        drift_interval: drift_interval(spec),
+        guard: guard_config(spec),
+    }
+}
+
+/// The guard limits the spec asks for (defaults: 25 per hour).
+pub fn guard_config(spec: &WebexOrgSpec) -> GuardConfig {
+    let Some(guard) = &spec.deprovisioning_guard else {
+        return GuardConfig::default();
+    };
+    GuardConfig {
+        max_operations: guard.max_operations,
+        max_percent: guard.max_percent,
+        window: humantime::parse_duration(&guard.window).unwrap_or(GuardConfig::default().window),
     }
 }
 
@@ -126,7 +159,30 @@ mod tests {
             default_existing_user_policy: Default::default(),
             tenants: vec![],
             drift_interval: None,
+            drift_policy: Default::default(),
+            api_budget: None,
+            deprovisioning_guard: None,
         }
+    }
+
+    #[test]
+    fn drift_interval_and_budget_come_from_the_spec() {
+        let mut s = spec();
+        assert_eq!(drift_interval(&s), None);
+        s.drift_interval = Some("1m30s".into());
+        assert_eq!(drift_interval(&s), Some(std::time::Duration::from_secs(90)));
+        assert_eq!(budget_config(&s), BudgetConfig::default());
+        s.api_budget = Some(crate::api::webex_org::ApiBudgetSpec {
+            requests_per_second: 3,
+            burst: 4,
+        });
+        assert_eq!(
+            budget_config(&s),
+            BudgetConfig {
+                requests_per_second: 3.0,
+                burst: 4
+            }
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::api::conditions::{self, ConditionUpdate, READY, SYNCED};
 use crate::api::webex_user::{WebexUser, WebexUserStatus};
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, webex_err};
+use crate::controller::guard::APPROVE_ANNOTATION;
 use crate::controller::org_registry::OrgHandle;
 use crate::webex::error::CreateConflict;
 use crate::webex::model::Person;
@@ -126,7 +127,12 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
     // Each round performs the plan's writes and re-plans on what Webex answered: create, then
     // licences, then roles (R-USER-12), without re-reading in between.
     let mut final_plan: Option<UserPlan> = None;
-    for _round in 0..4 {
+    // Writes needed although this generation was already synced: someone changed the person
+    // in Webex (drift). Report it, then correct it unless the org says ReportOnly.
+    let already_synced = previous.observed_generation == user.meta().generation
+        && previous.person_id.is_some()
+        && conditions::find(&previous.conditions, SYNCED).is_some_and(|c| c.status == "True");
+    for round in 0..4 {
         let decided = plan::plan(UserInputs {
             spec: &user.spec,
             status: &status,
@@ -136,6 +142,35 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
         });
         status.person_id = decided.person_id.clone().or(status.person_id.clone());
         status.adopted = decided.adopted.or(status.adopted);
+        let writes: Vec<UserAction> = decided
+            .actions
+            .iter()
+            .filter(|a| !matches!(a, UserAction::Adopt { .. }))
+            .cloned()
+            .collect();
+        if round == 0 && already_synced && !writes.is_empty() {
+            let what = plan::describe_actions(&writes);
+            if org.facts.drift_report_only {
+                let message = format!("the person was changed in Webex; would {what} (driftPolicy ReportOnly)");
+                announce_block(ctx, &user, &previous, UserReason::DriftDetected, &message).await;
+                let verdict = Verdict::Blocked {
+                    reason: UserReason::DriftDetected,
+                    message,
+                    terminal: false,
+                };
+                write_status(ctx, &user, &server, &status, &verdict, Some(true)).await?;
+                return Ok(Action::requeue(ctx.options.resync));
+            }
+            let note = format!("the person was changed in Webex; correcting: {what}");
+            ctx.event(
+                &user.object_ref(&()),
+                true,
+                UserReason::DriftDetected.into(),
+                "DetectDrift",
+                note,
+            )
+            .await;
+        }
         if decided.actions.is_empty() {
             final_plan = Some(decided);
             break;
@@ -172,7 +207,8 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
     write_status(ctx, &user, &server, &status, &final_plan.verdict, Some(true)).await?;
     Ok(match &final_plan.verdict {
         Verdict::Ready => Action::requeue(ctx.options.resync),
-        Verdict::Waiting { .. } => Action::requeue(ctx.options.pending_poll),
+        // First sign-ins are noticed by drift detection (one listing per org), not per user.
+        Verdict::Waiting { .. } => Action::requeue(ctx.options.resync),
         Verdict::Blocked { terminal: true, .. } => Action::await_change(),
         Verdict::Blocked { terminal: false, .. } => Action::requeue(ctx.options.pending_poll),
     })
@@ -188,6 +224,37 @@ async fn perform(
     action: UserAction,
 ) -> Result<(), ReconcileError> {
     let reference = user.object_ref(&());
+    if plan::is_deprovisioning(&action, person.as_ref()) {
+        let approved = user.annotations().get(APPROVE_ANNOTATION).is_some_and(|v| v == "true");
+        let key = object_key(user);
+        if let Err(held) = ctx
+            .orgs
+            .admit_deprovisioning(&user.spec.org_ref.name, &key, org.facts.guard, approved)
+        {
+            if held.newly_held {
+                let org_ref = kube::runtime::reflector::ObjectRef::<crate::api::WebexOrg>::new(&user.spec.org_ref.name);
+                let note = format!(
+                    "holding {} of {key} ({} deprovisioning operations in the window, limit {}); approve with {APPROVE_ANNOTATION}=true",
+                    plan::describe_actions(std::slice::from_ref(&action)),
+                    held.done_in_window,
+                    held.limit
+                );
+                ctx.event_about(
+                    &org_ref.into(),
+                    Some(reference.clone()),
+                    true,
+                    "DeprovisioningHeld",
+                    "GuardDeprovisioning",
+                    note,
+                )
+                .await;
+            }
+            return Err(ReconcileError::DeprovisioningHeld {
+                done_in_window: held.done_in_window,
+                limit: held.limit,
+            });
+        }
+    }
     match action {
         UserAction::Create(body) => {
             // Record the intent first: after a crash between the create and the status write,
@@ -316,6 +383,8 @@ async fn fail(
             _ => (UserReason::WebexRejected, true),
         },
         ReconcileError::NotReady(_) => (UserReason::PartiallyApplied, false),
+        ReconcileError::DeprovisioningHeld { .. } => (UserReason::DeprovisioningHeld, false),
+        ReconcileError::DeletionBlocked(_) => (UserReason::DeletionBlocked, true),
         e if e.is_retryable() => (UserReason::WebexUnavailable, false),
         _ => (UserReason::InvalidSpec, true),
     };
@@ -331,6 +400,10 @@ async fn fail(
         UserReason::OrgUsesDirectorySync => {
             "the org synchronises users from a directory, so users cannot be added by hand (R-ORG-2)".to_string()
         }
+        UserReason::DeprovisioningHeld => format!(
+            "{}; approve it with the annotation {APPROVE_ANNOTATION}=true, or wait for the window to pass",
+            error.describe()
+        ),
         _ => error.describe(),
     };
     if let ReconcileError::Webex { source, .. } = &error
@@ -402,7 +475,18 @@ async fn cleanup(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, Reconcil
     let mut local_status = status.clone();
     let mut person = person;
     for action in plan::plan_deletion(&user.spec, &status, person.clone().as_ref()) {
-        perform(ctx, &user, &org, &mut local_status, &mut person, action).await?;
+        if let Err(error) = perform(ctx, &user, &org, &mut local_status, &mut person, action).await {
+            // Say why in status, and keep the finalizer whatever the error: the person must not
+            // be forgotten half-deprovisioned.
+            let retryable = error.is_retryable();
+            let message = error.describe();
+            let _ = fail(ctx, &user, &status, &local_status, error).await;
+            return Err(if retryable {
+                ReconcileError::NotReady(message)
+            } else {
+                ReconcileError::DeletionBlocked(message)
+            });
+        }
     }
     Ok(Action::await_change())
 }

@@ -55,6 +55,13 @@ pub enum UserReason {
     Paused,
     /// Writes are in progress.
     Reconciling,
+    /// The person was changed in Webex and `driftPolicy: ReportOnly` leaves it so.
+    DriftDetected,
+    /// The mass-deprovisioning guard holds a deletion, deactivation or licence removal until
+    /// the object is approved.
+    DeprovisioningHeld,
+    /// The deletion policy could not run; the finalizer keeps the object.
+    DeletionBlocked,
 }
 
 /// One write to Webex.
@@ -813,6 +820,21 @@ fn calling_matches(person: &Person, wanted: Option<&LicenseProperties>) -> bool 
     number_ok && extension_ok
 }
 
+/// Whether an action takes something away (the guard counts these): a deletion, a
+/// deactivation, or a licence change that only removes.
+pub fn is_deprovisioning(action: &UserAction, person: Option<&Person>) -> bool {
+    match action {
+        UserAction::DeletePerson { .. } => true,
+        UserAction::PatchLicenses(p) => {
+            !p.licenses.is_empty() && p.licenses.iter().all(|l| l.operation == LicenseOperation::Remove)
+        }
+        UserAction::UpdatePerson { body, .. } => {
+            body.login_enabled == Some(false) && person.is_none_or(|p| p.login_enabled != Some(false))
+        }
+        UserAction::Create(_) | UserAction::Adopt { .. } => false,
+    }
+}
+
 pub fn describe_actions(actions: &[UserAction]) -> String {
     actions
         .iter()
@@ -961,6 +983,9 @@ mod tests {
             directory_sync: Some(false),
             default_existing_user_policy: ExistingUserPolicy::Adopt,
             tenants: vec![],
+            drift_report_only: false,
+            drift_interval: None,
+            guard: Default::default(),
         }
     }
 

@@ -1,0 +1,992 @@
+//! `plan`: what the controller would do for each object, without Kubernetes.
+//!
+//! Read the manifests (`input`), observe Webex read-only (`observe`), then decide with the
+//! controller's own pure planner, [`user_plan::plan`] and [`user_plan::plan_deletion`] — no
+//! second implementation of any decision. Like the reconciler, `plan` runs rounds: it applies
+//! each round's writes to a local picture of the person (what Webex would hold afterwards) and
+//! plans again, so a new user shows create, then licences, then roles (R-USER-12), and the status
+//! it would reach (`Pending` / `InvitePending` until the first sign-in, R-USER-10).
+//!
+//! Without a cluster, `plan` does not know the objects' status (which person and which licences
+//! the operator already manages). It takes the status from the document itself when it has one,
+//! else from `--live` (the output of `kubectl get webexusers -A -o yaml`), else it plans as a
+//! fresh controller would. Live objects absent from the manifests are planned as deleted
+//! (pruned): that is where `deprovision` comes from.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use futures::StreamExt as _;
+use serde::Serialize;
+
+use super::GitopsError;
+use super::input::{self, Inputs, Located};
+use super::observe::{self, ObservedOrg};
+use super::progress;
+use crate::api::webex_org::WebexOrg;
+use crate::api::webex_user::{AdminRole, WebexUser, WebexUserSpec, WebexUserStatus};
+use crate::controller::org_registry::OrgFacts;
+use crate::controller::webex_org::plan::{self as org_plan, OrgAction};
+use crate::controller::webex_user::plan::{self as user_plan, UserAction, UserInputs, Verdict};
+use crate::webex::model::{LicenseOperation, Person, PhoneNumber};
+
+/// How many persons are looked up at once.
+const CONCURRENCY: usize = 4;
+/// Rounds of writes the reconciler performs in one reconcile (`webex_user::apply`).
+const ROUNDS: usize = 4;
+
+/// Options of `plan`.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    pub files: Vec<PathBuf>,
+    pub live: Vec<PathBuf>,
+    pub token_env: String,
+}
+
+/// Where the status `plan` started from came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StatusFrom {
+    /// The document carried a `status`.
+    Manifest,
+    /// `--live`.
+    Live,
+    /// Unknown: planned as a fresh controller would (nothing managed yet).
+    None,
+}
+
+/// One change of a person's field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
+/// One thing the controller would do, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum PlannedAction {
+    /// Create the person (names only; licences and roles follow).
+    Create {
+        email: String,
+        display_name: Option<String>,
+    },
+    /// Take over the existing person: recorded in status, nothing written to Webex.
+    Adopt { person_id: String },
+    /// Licence delta by offer code; `properties` changes the Calling number/extension of a
+    /// licence the person keeps.
+    Licenses {
+        add: Vec<String>,
+        remove: Vec<String>,
+        properties: Vec<FieldChange>,
+    },
+    /// Replace the person's fields (names, roles, sign-in).
+    Update { fields: Vec<FieldChange> },
+    /// The object is gone from the manifests: its deletion policy runs (the writes follow).
+    Deprovision { deletion_policy: String },
+    /// Delete the person.
+    Delete { person_id: String },
+    /// An org setting (R-ORG-1).
+    SetOrgSetting {
+        setting: String,
+        from: Option<bool>,
+        to: bool,
+    },
+}
+
+impl PlannedAction {
+    /// Whether this writes to Webex.
+    pub fn writes(&self) -> bool {
+        !matches!(self, Self::Adopt { .. } | Self::Deprovision { .. })
+    }
+}
+
+/// The status the object would reach after the actions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reach {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    pub ready: bool,
+    pub reason: String,
+    pub message: String,
+    /// Blocked: it cannot proceed (`terminal`: until the spec or Webex changes).
+    pub blocked: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terminal: Option<bool>,
+}
+
+/// The headline of an object's plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, strum::IntoStaticStr)]
+#[serde(rename_all = "camelCase")]
+#[strum(serialize_all = "camelCase")]
+pub enum Change {
+    Create,
+    Update,
+    Deprovision,
+    Blocked,
+    Adopt,
+    None,
+}
+
+impl Change {
+    /// Counts for the exit code (2).
+    pub fn is_change(self) -> bool {
+        matches!(self, Self::Create | Self::Update | Self::Deprovision | Self::Blocked)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectPlan {
+    pub source: String,
+    pub kind: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_from: Option<StatusFrom>,
+    pub change: Change,
+    pub actions: Vec<PlannedAction>,
+    pub would_reach: Reach,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub create: usize,
+    pub adopt: usize,
+    pub update: usize,
+    pub deprovision: usize,
+    pub blocked: usize,
+    pub unchanged: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanReport {
+    pub objects: Vec<ObjectPlan>,
+    pub summary: Summary,
+    /// Inputs that were read but not planned, and other remarks.
+    pub notes: Vec<String>,
+    /// 0: no change, 2: something would change or is blocked.
+    pub exit_code: u8,
+}
+
+impl PlanReport {
+    pub fn new(objects: Vec<ObjectPlan>, notes: Vec<String>) -> Self {
+        let mut summary = Summary::default();
+        for o in &objects {
+            match o.change {
+                Change::Create => summary.create += 1,
+                Change::Adopt => summary.adopt += 1,
+                Change::Update => summary.update += 1,
+                Change::Deprovision => summary.deprovision += 1,
+                Change::Blocked => summary.blocked += 1,
+                Change::None => summary.unchanged += 1,
+            }
+        }
+        let exit_code = if objects.iter().any(|o| o.change.is_change()) {
+            2
+        } else {
+            0
+        };
+        Self {
+            objects,
+            summary,
+            notes,
+            exit_code,
+        }
+    }
+}
+
+// ---- the pure part (no client required) ------------------------------------------------------
+
+/// Plans one WebexUser that is in the manifests: the reconciler's rounds on a local picture.
+pub fn plan_user(
+    spec: &WebexUserSpec,
+    status: &WebexUserStatus,
+    namespace: &str,
+    org: &OrgFacts,
+    person: Option<&Person>,
+) -> (Vec<PlannedAction>, Reach) {
+    let mut status = status.clone();
+    let mut person = person.cloned();
+    let mut actions = Vec::new();
+    for _ in 0..ROUNDS {
+        let decided = user_plan::plan(UserInputs {
+            spec,
+            status: &status,
+            namespace,
+            org,
+            person: person.as_ref(),
+        });
+        status.person_id = decided.person_id.clone().or(status.person_id.clone());
+        status.adopted = decided.adopted.or(status.adopted);
+        if decided.actions.is_empty() {
+            let state: &'static str = decided.state.into();
+            return (actions, reach(Some(state), &decided.verdict, &spec.email));
+        }
+        for action in &decided.actions {
+            actions.push(describe(action, person.as_ref(), org));
+            apply_locally(action, &mut person, &mut status, org);
+        }
+        status.effective_licenses = decided.effective_licenses.clone();
+        status.admin_roles = decided.admin_roles.clone();
+    }
+    let verdict = Verdict::Blocked {
+        reason: user_plan::UserReason::PartiallyApplied,
+        message: format!("would not converge after {ROUNDS} rounds of writes"),
+        terminal: false,
+    };
+    (actions, reach(None, &verdict, &spec.email))
+}
+
+/// Plans a WebexUser that is live but gone from the manifests (pruned): its deletion policy.
+pub fn plan_removed(
+    spec: &WebexUserSpec,
+    status: &WebexUserStatus,
+    org: &OrgFacts,
+    person: Option<&Person>,
+) -> Vec<PlannedAction> {
+    let policy = format!("{:?}", spec.deletion_policy);
+    let mut actions = vec![PlannedAction::Deprovision {
+        deletion_policy: policy,
+    }];
+    let mut person = person.cloned();
+    let mut status = status.clone();
+    for action in user_plan::plan_deletion(spec, &status.clone(), person.clone().as_ref()) {
+        actions.push(describe(&action, person.as_ref(), org));
+        apply_locally(&action, &mut person, &mut status, org);
+    }
+    actions
+}
+
+/// Plans a WebexOrg's settings with the org reconciler's own planner.
+pub fn plan_org(org: &WebexOrg, observed: &ObservedOrg) -> (Vec<PlannedAction>, Reach) {
+    let actions = org_plan::plan(&org.spec, &observed.observation)
+        .into_iter()
+        .map(|a| match a {
+            OrgAction::SetActivationEmails(to) => PlannedAction::SetOrgSetting {
+                setting: "automaticActivationEmails".into(),
+                from: observed.observation.activation_emails,
+                to,
+            },
+        })
+        .collect();
+    let sync = org_plan::directory_sync_label(observed.facts.directory_sync);
+    let reach = Reach {
+        state: None,
+        ready: true,
+        reason: "OrgReady".into(),
+        message: format!(
+            "token valid for org {}; {} licences; directory sync {sync}",
+            observed.facts.org_id,
+            observed.facts.licenses.len()
+        ),
+        blocked: false,
+        terminal: None,
+    };
+    (actions, reach)
+}
+
+fn reach(state: Option<&str>, verdict: &Verdict, email: &str) -> Reach {
+    match verdict {
+        Verdict::Ready => Reach {
+            state: state.map(str::to_string),
+            ready: true,
+            reason: "Active".into(),
+            message: format!("{email} is active and matches the spec"),
+            blocked: false,
+            terminal: None,
+        },
+        Verdict::Waiting { reason, message } => Reach {
+            state: state.map(str::to_string),
+            ready: false,
+            reason: reason.to_string(),
+            message: message.clone(),
+            blocked: false,
+            terminal: None,
+        },
+        Verdict::Blocked {
+            reason,
+            message,
+            terminal,
+        } => Reach {
+            state: state.map(str::to_string),
+            ready: false,
+            reason: reason.to_string(),
+            message: message.clone(),
+            blocked: true,
+            terminal: Some(*terminal),
+        },
+    }
+}
+
+/// The headline of a list of actions and the status reached.
+pub fn headline(actions: &[PlannedAction], reach: &Reach) -> Change {
+    if reach.blocked {
+        return Change::Blocked;
+    }
+    if actions.iter().any(|a| matches!(a, PlannedAction::Deprovision { .. })) {
+        return Change::Deprovision;
+    }
+    if actions.iter().any(|a| matches!(a, PlannedAction::Create { .. })) {
+        return Change::Create;
+    }
+    if actions.iter().any(PlannedAction::writes) {
+        return Change::Update;
+    }
+    if actions.iter().any(|a| matches!(a, PlannedAction::Adopt { .. })) {
+        return Change::Adopt;
+    }
+    Change::None
+}
+
+fn license_label(org: &OrgFacts, id: &str) -> String {
+    org.licenses
+        .iter()
+        .find(|l| l.id == id)
+        .map_or_else(|| id.to_string(), |l| l.offer_code.clone())
+}
+
+const ADMIN_ROLES: [AdminRole; 5] = [
+    AdminRole::FullAdministrator,
+    AdminRole::UserAdministrator,
+    AdminRole::ReadOnlyAdministrator,
+    AdminRole::DeviceAdministrator,
+    AdminRole::ContactCenterServiceAdministrator,
+];
+
+/// A role id as the spec names it (`UserAdministrator`), else its Webex role name.
+fn role_label(org: &OrgFacts, id: &str) -> String {
+    let name = org
+        .roles
+        .iter()
+        .find(|(_, rid)| *rid == id)
+        .map_or_else(|| id.to_string(), |(name, _)| name.clone());
+    ADMIN_ROLES
+        .iter()
+        .find(|r| user_plan::role_name(**r) == name)
+        .map_or(name, |r| <&str>::from(*r).to_string())
+}
+
+fn work_number(p: &Person) -> Option<String> {
+    p.phone_numbers
+        .iter()
+        .find(|n| n.kind == "work")
+        .map(|n| n.value.clone())
+}
+
+fn change(field: &str, from: Option<String>, to: Option<String>) -> Option<FieldChange> {
+    (from != to).then(|| FieldChange {
+        field: field.to_string(),
+        from,
+        to,
+    })
+}
+
+fn joined(mut items: Vec<String>) -> Option<String> {
+    items.sort();
+    (!items.is_empty()).then(|| items.join(", "))
+}
+
+/// Describes one of the planner's actions against the person as it stands before it.
+fn describe(action: &UserAction, person: Option<&Person>, org: &OrgFacts) -> PlannedAction {
+    match action {
+        UserAction::Create(body) => PlannedAction::Create {
+            email: body.emails.first().cloned().unwrap_or_default(),
+            display_name: body.display_name.clone(),
+        },
+        UserAction::Adopt { person_id } => PlannedAction::Adopt {
+            person_id: person_id.clone(),
+        },
+        UserAction::PatchLicenses(patch) => {
+            let held: BTreeSet<&str> = person
+                .map(|p| p.licenses.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            let mut add = Vec::new();
+            let mut remove = Vec::new();
+            let mut properties = Vec::new();
+            for r in &patch.licenses {
+                let label = license_label(org, &r.id);
+                match r.operation {
+                    LicenseOperation::Remove => remove.push(label),
+                    LicenseOperation::Add if !held.contains(r.id.as_str()) => {
+                        add.push(label.clone());
+                        properties.extend(calling_changes(&label, person, r.properties.as_ref()));
+                    }
+                    LicenseOperation::Add => properties.extend(calling_changes(&label, person, r.properties.as_ref())),
+                }
+            }
+            PlannedAction::Licenses {
+                add,
+                remove,
+                properties,
+            }
+        }
+        UserAction::UpdatePerson { body, .. } => {
+            let before = person.cloned().unwrap_or_default();
+            let roles = |ids: &[String]| joined(ids.iter().map(|id| role_label(org, id)).collect());
+            let licences = |ids: &[String]| joined(ids.iter().map(|id| license_label(org, id)).collect());
+            let body_number = body
+                .phone_numbers
+                .iter()
+                .find(|n| n.kind == "work")
+                .map(|n| n.value.clone());
+            let fields = [
+                change("firstName", before.first_name.clone(), body.first_name.clone()),
+                change("lastName", before.last_name.clone(), body.last_name.clone()),
+                change("displayName", before.display_name.clone(), body.display_name.clone()),
+                change(
+                    "adminRoles",
+                    roles(&before.roles),
+                    roles(body.roles.as_deref().unwrap_or(&before.roles)),
+                ),
+                change(
+                    "licenses",
+                    licences(&before.licenses),
+                    licences(body.licenses.as_deref().unwrap_or(&before.licenses)),
+                ),
+                change("phoneNumber", work_number(&before), body_number),
+                change("extension", before.extension.clone(), body.extension.clone()),
+                change(
+                    "loginEnabled",
+                    Some(before.login_enabled.unwrap_or(true).to_string()),
+                    Some(body.login_enabled.or(before.login_enabled).unwrap_or(true).to_string()),
+                ),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            PlannedAction::Update { fields }
+        }
+        UserAction::DeletePerson { person_id } => PlannedAction::Delete {
+            person_id: person_id.clone(),
+        },
+    }
+}
+
+fn calling_changes(
+    label: &str,
+    person: Option<&Person>,
+    props: Option<&crate::webex::model::LicenseProperties>,
+) -> Vec<FieldChange> {
+    let Some(props) = props else { return vec![] };
+    let before_number = person.and_then(work_number);
+    let before_ext = person.and_then(|p| p.extension.clone());
+    let mut out = Vec::new();
+    if props.phone_number.is_some() {
+        out.extend(change(
+            &format!("{label}.phoneNumber"),
+            before_number,
+            props.phone_number.clone(),
+        ));
+    }
+    if props.extension.is_some() {
+        out.extend(change(
+            &format!("{label}.extension"),
+            before_ext,
+            props.extension.clone(),
+        ));
+    }
+    out
+}
+
+/// What Webex would hold after `action` (the documented effects the simulator also applies),
+/// and the status the reconciler would record. Decides nothing.
+fn apply_locally(action: &UserAction, person: &mut Option<Person>, status: &mut WebexUserStatus, org: &OrgFacts) {
+    match action {
+        UserAction::Create(body) => {
+            let id = "(new)".to_string();
+            *person = Some(Person {
+                id: id.clone(),
+                emails: body.emails.clone(),
+                first_name: body.first_name.clone(),
+                last_name: body.last_name.clone(),
+                display_name: body.display_name.clone(),
+                org_id: Some(org.org_id.clone()),
+                invite_pending: Some(true), // R-USER-10
+                login_enabled: Some(true),
+                ..Default::default()
+            });
+            status.person_id = Some(id);
+            status.adopted = Some(false);
+            status.create_requested_at = None;
+        }
+        UserAction::Adopt { person_id } => {
+            status.person_id = Some(person_id.clone());
+            status.adopted = Some(true);
+        }
+        UserAction::PatchLicenses(patch) => {
+            let Some(p) = person.as_mut() else { return };
+            let is_calling = |id: &str| {
+                org.licenses
+                    .iter()
+                    .any(|l| l.id == id && l.offer_code.starts_with("BC"))
+            };
+            for r in &patch.licenses {
+                match r.operation {
+                    LicenseOperation::Remove => p.licenses.retain(|l| *l != r.id),
+                    LicenseOperation::Add => {
+                        if !p.licenses.contains(&r.id) {
+                            p.licenses.push(r.id.clone());
+                        }
+                        if let (Some(props), true) = (&r.properties, is_calling(&r.id)) {
+                            if let Some(number) = &props.phone_number {
+                                p.phone_numbers.retain(|n| n.kind != "work");
+                                p.phone_numbers.push(PhoneNumber {
+                                    kind: "work".into(),
+                                    value: number.clone(),
+                                    primary: Some(true),
+                                });
+                            }
+                            if props.extension.is_some() {
+                                p.extension = props.extension.clone();
+                            }
+                            if props.location_id.is_some() {
+                                p.location_id = props.location_id.clone();
+                            }
+                        }
+                    }
+                }
+            }
+            if !p.licenses.iter().any(|id| is_calling(id)) {
+                p.extension = None;
+                p.location_id = None;
+                p.phone_numbers.retain(|n| n.kind != "work");
+            }
+        }
+        UserAction::UpdatePerson { body, .. } => {
+            let Some(p) = person.as_mut() else { return };
+            p.first_name = body.first_name.clone();
+            p.last_name = body.last_name.clone();
+            p.display_name = body.display_name.clone();
+            p.phone_numbers = body.phone_numbers.clone();
+            p.extension = body.extension.clone();
+            if let Some(roles) = &body.roles {
+                p.roles = roles.clone();
+            }
+            if let Some(licenses) = &body.licenses {
+                p.licenses = licenses.clone();
+            }
+            if body.login_enabled.is_some() {
+                p.login_enabled = body.login_enabled;
+            }
+        }
+        UserAction::DeletePerson { .. } => *person = None,
+    }
+}
+
+// ---- the driver (client required) ------------------------------------------------------------
+
+fn key(user: &WebexUser) -> (String, String) {
+    (
+        user.metadata.namespace.clone().unwrap_or_else(|| "default".into()),
+        user.metadata.name.clone().unwrap_or_default(),
+    )
+}
+
+fn has_status(status: Option<&WebexUserStatus>) -> bool {
+    status.is_some_and(|s| s != &WebexUserStatus::default())
+}
+
+/// Runs `plan`: reads, observes, decides. Errors (bad input, an unreachable org) stop it before
+/// anything is reported.
+pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
+    let inputs = input::read_paths(&options.files)?;
+    let live = if options.live.is_empty() {
+        Inputs::default()
+    } else {
+        input::read_paths(&options.live)?
+    };
+    let live_users: BTreeMap<(String, String), &Located<WebexUser>> =
+        live.users.iter().map(|u| (key(&u.object), u)).collect();
+    let manifest_keys: BTreeSet<(String, String)> = inputs.users.iter().map(|u| key(&u.object)).collect();
+    let removed: Vec<&Located<WebexUser>> = live
+        .users
+        .iter()
+        .filter(|u| !manifest_keys.contains(&key(&u.object)))
+        .filter(|u| has_status(u.object.status.as_ref()))
+        .collect();
+
+    // Orgs: the manifests' first, then the live ones (for pruned users of an org no longer listed).
+    let mut orgs: BTreeMap<String, &Located<WebexOrg>> = BTreeMap::new();
+    for o in live.orgs.iter().chain(inputs.orgs.iter()) {
+        orgs.insert(o.object.metadata.name.clone().unwrap_or_default(), o);
+    }
+    for u in inputs.users.iter().chain(removed.iter().copied()) {
+        if !orgs.contains_key(&u.object.spec.org_ref.name) {
+            return Err(GitopsError::Invalid {
+                location: u.location.clone(),
+                field: "spec.orgRef.name".into(),
+                message: format!(
+                    "WebexOrg {} is not among the inputs; add its manifest with -f (plan reads apiBaseUrl and backend from it)",
+                    u.object.spec.org_ref.name
+                ),
+            });
+        }
+    }
+    let secrets: Vec<Located<k8s_openapi::api::core::v1::Secret>> =
+        inputs.secrets.iter().chain(live.secrets.iter()).cloned().collect();
+    let mut observed: BTreeMap<String, ObservedOrg> = BTreeMap::new();
+    for (name, org) in &orgs {
+        let token = observe::find_token(&org.object, &options.token_env, &secrets, |k| std::env::var(k).ok())?;
+        observed.insert(name.clone(), observe::observe_org(&org.object, token).await?);
+    }
+
+    // Persons, looked up as the controller looks them up, a few at a time.
+    let bar = progress::bar((inputs.users.len() + removed.len()) as u64, "observing Webex");
+    let mut jobs = Vec::new();
+    for (i, u) in inputs.users.iter().enumerate() {
+        let status = if has_status(u.object.status.as_ref()) {
+            (u.object.status.clone().unwrap_or_default(), StatusFrom::Manifest)
+        } else if let Some(l) = live_users
+            .get(&key(&u.object))
+            .filter(|l| has_status(l.object.status.as_ref()))
+        {
+            (l.object.status.clone().unwrap_or_default(), StatusFrom::Live)
+        } else {
+            (WebexUserStatus::default(), StatusFrom::None)
+        };
+        jobs.push((i, u, status, false));
+    }
+    for (i, u) in removed.iter().enumerate() {
+        let status = u.object.status.clone().unwrap_or_default();
+        jobs.push((inputs.users.len() + i, *u, (status, StatusFrom::Live), true));
+    }
+    let observed_ref = &observed;
+    let bar_ref = &bar;
+    let results: Vec<Result<(usize, Option<Person>), GitopsError>> = futures::stream::iter(jobs.iter())
+        .map(|(i, u, (status, _), removed)| async move {
+            let org = observed_ref.get(&u.object.spec.org_ref.name);
+            let person = match org {
+                // A pruned object only ever touches the person whose id it recorded.
+                Some(org) if *removed => match status.person_id.as_deref() {
+                    Some(id) => org.client.get_person(id).await.map_err(|source| GitopsError::Webex {
+                        org: org.name.clone(),
+                        operation: "read a person",
+                        source: Box::new(source),
+                    })?,
+                    None => None,
+                },
+                Some(org) => observe::observe_person(org, status.person_id.as_deref(), &u.object.spec.email).await?,
+                None => None,
+            };
+            bar_ref.inc(1);
+            Ok((*i, person))
+        })
+        .buffered(CONCURRENCY)
+        .collect()
+        .await;
+    bar.finish_and_clear();
+    let mut persons: BTreeMap<usize, Option<Person>> = BTreeMap::new();
+    for r in results {
+        let (i, p) = r?;
+        persons.insert(i, p);
+    }
+
+    let mut objects = Vec::new();
+    for o in &inputs.orgs {
+        let name = o.object.metadata.name.clone().unwrap_or_default();
+        let Some(obs) = observed.get(&name) else { continue };
+        let (actions, reach) = plan_org(&o.object, obs);
+        objects.push(ObjectPlan {
+            source: o.location.clone(),
+            kind: "WebexOrg".into(),
+            name,
+            namespace: None,
+            email: None,
+            org: None,
+            status_from: None,
+            change: headline(&actions, &reach),
+            actions,
+            would_reach: reach,
+        });
+    }
+    for (i, u, (status, from), removed) in &jobs {
+        let Some(org) = observed.get(&u.object.spec.org_ref.name) else {
+            continue;
+        };
+        let person = persons.get(i).cloned().flatten();
+        let (namespace, name) = key(&u.object);
+        let (actions, reach) = if *removed {
+            let actions = plan_removed(&u.object.spec, status, &org.facts, person.as_ref());
+            let reach = Reach {
+                state: None,
+                ready: false,
+                reason: "Deleted".into(),
+                message: format!(
+                    "the WebexUser is gone from the manifests; deletionPolicy {:?} runs",
+                    u.object.spec.deletion_policy
+                ),
+                blocked: false,
+                terminal: None,
+            };
+            (actions, reach)
+        } else {
+            plan_user(&u.object.spec, status, &namespace, &org.facts, person.as_ref())
+        };
+        objects.push(ObjectPlan {
+            source: u.location.clone(),
+            kind: "WebexUser".into(),
+            name,
+            namespace: Some(namespace),
+            email: Some(u.object.spec.email.clone()),
+            org: Some(u.object.spec.org_ref.name.clone()),
+            status_from: Some(*from),
+            change: headline(&actions, &reach),
+            actions,
+            would_reach: reach,
+        });
+    }
+    let mut notes: Vec<String> = inputs
+        .not_planned
+        .iter()
+        .map(|(loc, kind)| format!("{loc}: {kind} is not planned (no controller yet)"))
+        .collect();
+    if !inputs.ignored.is_empty() {
+        notes.push(format!("{} object(s) of other kinds ignored", inputs.ignored.len()));
+    }
+    if objects
+        .iter()
+        .any(|o| o.status_from == Some(StatusFrom::None) && o.change != Change::Create)
+    {
+        notes.push(
+            "some WebexUsers have no status (neither in the document nor in --live): they are planned as a fresh controller would, so licences the operator assigned earlier and that the manifest no longer lists are not shown as removals".into(),
+        );
+    }
+    Ok(PlanReport::new(objects, notes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::common::{LicenseRef, OrgRef};
+    use crate::api::webex_user::{CallingSpec, EffectiveLicense};
+    use crate::controller::org_registry::OrgLicense;
+    use crate::webex::ids;
+
+    fn lic(code: &str) -> OrgLicense {
+        OrgLicense {
+            id: ids::license_id("org", code, "1", None),
+            offer_code: code.into(),
+            name: code.into(),
+            subscription_id: None,
+            site_url: None,
+            total_units: 10,
+            consumed_units: 0,
+        }
+    }
+
+    fn org() -> OrgFacts {
+        OrgFacts {
+            org_id: "org".into(),
+            licenses: ["MS", "EE", "BCPRO"].into_iter().map(lic).collect(),
+            roles: [("id_user_admin".to_string(), ids::role_id("id_user_admin"))]
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn spec() -> WebexUserSpec {
+        WebexUserSpec {
+            org_ref: OrgRef { name: "acme".into() },
+            email: "ada@acme.example".into(),
+            first_name: Some("Ada".into()),
+            last_name: Some("Lovelace".into()),
+            display_name: None,
+            licenses: Some(vec![LicenseRef {
+                offer_code: "MS".into(),
+                subscription_id: None,
+                site_url: None,
+            }]),
+            calling: None,
+            contact_center: None,
+            admin_roles: Some(vec![AdminRole::UserAdministrator]),
+            existing_user_policy: None,
+            deletion_policy: Default::default(),
+            management_policy: Default::default(),
+        }
+    }
+
+    fn person() -> Person {
+        Person {
+            id: "p1".into(),
+            emails: vec!["ada@acme.example".into()],
+            first_name: Some("Ada".into()),
+            last_name: Some("Lovelace".into()),
+            display_name: Some("Ada Lovelace".into()),
+            licenses: vec![lic("MS").id],
+            roles: vec![ids::role_id("id_user_admin")],
+            invite_pending: Some(false),
+            login_enabled: Some(true),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_new_user_is_created_then_licensed_then_given_roles_and_waits_for_sign_in() {
+        let (actions, reach) = plan_user(&spec(), &WebexUserStatus::default(), "a", &org(), None);
+        assert_eq!(
+            actions,
+            vec![
+                PlannedAction::Create {
+                    email: "ada@acme.example".into(),
+                    display_name: Some("Ada Lovelace".into())
+                },
+                PlannedAction::Licenses {
+                    add: vec!["MS".into()],
+                    remove: vec![],
+                    properties: vec![]
+                },
+                PlannedAction::Update {
+                    fields: vec![FieldChange {
+                        field: "adminRoles".into(),
+                        from: None,
+                        to: Some("UserAdministrator".into())
+                    }]
+                },
+            ]
+        );
+        assert_eq!(reach.reason, "InvitePending");
+        assert_eq!(reach.state.as_deref(), Some("Pending"));
+        assert_eq!(headline(&actions, &reach), Change::Create);
+    }
+
+    #[test]
+    fn a_matching_person_is_adopted_without_change_then_unchanged_once_managed() {
+        let (actions, reach) = plan_user(&spec(), &WebexUserStatus::default(), "a", &org(), Some(&person()));
+        assert_eq!(actions, vec![PlannedAction::Adopt { person_id: "p1".into() }]);
+        assert_eq!(headline(&actions, &reach), Change::Adopt);
+        assert!(!headline(&actions, &reach).is_change());
+        let managed = WebexUserStatus {
+            person_id: Some("p1".into()),
+            adopted: Some(true),
+            effective_licenses: vec![EffectiveLicense {
+                offer_code: "MS".into(),
+                id: lic("MS").id,
+                source: "Manual".into(),
+            }],
+            admin_roles: vec![AdminRole::UserAdministrator],
+            ..Default::default()
+        };
+        let (actions, reach) = plan_user(&spec(), &managed, "a", &org(), Some(&person()));
+        assert_eq!(actions, vec![]);
+        assert!(reach.ready);
+        // Dropping MS from the manifest removes it: the status says the operator assigned it.
+        let s = WebexUserSpec {
+            licenses: Some(vec![LicenseRef {
+                offer_code: "EE".into(),
+                subscription_id: None,
+                site_url: None,
+            }]),
+            first_name: Some("Augusta".into()),
+            ..spec()
+        };
+        let (actions, _) = plan_user(&s, &managed, "a", &org(), Some(&person()));
+        assert_eq!(
+            actions,
+            vec![
+                PlannedAction::Licenses {
+                    add: vec!["EE".into()],
+                    remove: vec!["MS".into()],
+                    properties: vec![]
+                },
+                // The PUT after the PATCH keeps the licences as patched: only the name differs.
+                PlannedAction::Update {
+                    fields: vec![FieldChange {
+                        field: "firstName".into(),
+                        from: Some("Ada".into()),
+                        to: Some("Augusta".into())
+                    }]
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn calling_number_changes_are_shown_as_properties() {
+        let s = WebexUserSpec {
+            calling: Some(CallingSpec {
+                offer_code: "BCPRO".into(),
+                subscription_id: None,
+                location_id: None,
+                phone_number: Some("+14085550102".into()),
+                extension: None,
+            }),
+            ..spec()
+        };
+        let p = Person {
+            licenses: vec![lic("MS").id, lic("BCPRO").id],
+            phone_numbers: vec![PhoneNumber {
+                kind: "work".into(),
+                value: "+14085550101".into(),
+                primary: Some(true),
+            }],
+            ..person()
+        };
+        let status = WebexUserStatus {
+            person_id: Some("p1".into()),
+            ..Default::default()
+        };
+        let (actions, _) = plan_user(&s, &status, "a", &org(), Some(&p));
+        assert_eq!(
+            actions[0],
+            PlannedAction::Licenses {
+                add: vec![],
+                remove: vec![],
+                properties: vec![FieldChange {
+                    field: "BCPRO.phoneNumber".into(),
+                    from: Some("+14085550101".into()),
+                    to: Some("+14085550102".into())
+                }]
+            }
+        );
+    }
+
+    #[test]
+    fn a_licence_the_org_lacks_blocks_with_the_reason() {
+        let s = WebexUserSpec {
+            licenses: Some(vec![LicenseRef {
+                offer_code: "XX".into(),
+                subscription_id: None,
+                site_url: None,
+            }]),
+            ..spec()
+        };
+        let (actions, reach) = plan_user(&s, &WebexUserStatus::default(), "a", &org(), None);
+        assert!(actions.is_empty());
+        assert!(reach.blocked);
+        assert_eq!(reach.reason, "LicenseNotInOrg");
+        assert_eq!(headline(&actions, &reach), Change::Blocked);
+    }
+
+    #[test]
+    fn a_pruned_object_runs_its_deletion_policy_only_on_its_own_person() {
+        let status = WebexUserStatus {
+            person_id: Some("p1".into()),
+            ..Default::default()
+        };
+        let actions = plan_removed(&spec(), &status, &org(), Some(&person()));
+        assert_eq!(
+            actions,
+            vec![
+                PlannedAction::Deprovision {
+                    deletion_policy: "Delete".into()
+                },
+                PlannedAction::Delete { person_id: "p1".into() }
+            ]
+        );
+        let stranger = plan_removed(&spec(), &WebexUserStatus::default(), &org(), Some(&person()));
+        assert_eq!(stranger.len(), 1, "no write on a person whose id is not recorded");
+    }
+}

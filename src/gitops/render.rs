@@ -1,0 +1,219 @@
+//! Rendering a plan (no client required): text for people, JSON for machines.
+
+use std::fmt::Write as _;
+
+use super::GitopsError;
+use super::plan::{Change, FieldChange, ObjectPlan, PlanReport, PlannedAction};
+
+/// Output format of `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+pub fn render(report: &PlanReport, format: OutputFormat) -> Result<String, GitopsError> {
+    match format {
+        OutputFormat::Text => Ok(text(report)),
+        OutputFormat::Json => serde_json::to_string_pretty(report)
+            .map(|mut s| {
+                s.push('\n');
+                s
+            })
+            .map_err(|e| GitopsError::Render {
+                what: "the plan as JSON",
+                message: e.to_string(),
+            }),
+    }
+}
+
+fn symbol(change: Change) -> char {
+    match change {
+        Change::Create => '+',
+        Change::Update => '~',
+        Change::Deprovision => '-',
+        Change::Blocked => '!',
+        Change::Adopt => '>',
+        Change::None => '=',
+    }
+}
+
+fn value(v: &Option<String>) -> String {
+    match v {
+        Some(v) => format!("{v:?}"),
+        None => "(unset)".into(),
+    }
+}
+
+/// `firstName: "Ada" → "Augusta"`.
+pub fn field_diff(c: &FieldChange) -> String {
+    format!("{}: {} → {}", c.field, value(&c.from), value(&c.to))
+}
+
+/// One line per action.
+pub fn action_line(action: &PlannedAction) -> String {
+    match action {
+        PlannedAction::Create { email, display_name } => match display_name {
+            Some(d) => format!("create the person {email} ({d:?})"),
+            None => format!("create the person {email}"),
+        },
+        PlannedAction::Adopt { person_id } => {
+            format!(
+                "adopt the existing person {person_id} (nothing written to Webex; the deletionPolicy applies to it from now on)"
+            )
+        }
+        PlannedAction::Licenses {
+            add,
+            remove,
+            properties,
+        } => {
+            let mut parts: Vec<String> = add.iter().map(|c| format!("+{c}")).collect();
+            parts.extend(remove.iter().map(|c| format!("-{c}")));
+            parts.extend(properties.iter().map(field_diff));
+            format!("licences: {}", parts.join(", "))
+        }
+        PlannedAction::Update { fields } => {
+            let parts: Vec<String> = fields.iter().map(field_diff).collect();
+            if parts.is_empty() {
+                "update the person (no visible field change)".into()
+            } else {
+                format!("update: {}", parts.join("; "))
+            }
+        }
+        PlannedAction::Deprovision { deletion_policy } => {
+            format!("deprovision: gone from the manifests, deletionPolicy {deletion_policy}")
+        }
+        PlannedAction::Delete { person_id } => format!("delete the person {person_id}"),
+        PlannedAction::SetOrgSetting { setting, from, to } => {
+            let from = from.map_or_else(|| "(unknown)".to_string(), |f| f.to_string());
+            format!("set {setting}: {from} → {to} (R-ORG-1)")
+        }
+    }
+}
+
+fn header(o: &ObjectPlan) -> String {
+    let mut h = format!("{} {} ", symbol(o.change), o.kind);
+    if let Some(ns) = &o.namespace {
+        let _ = write!(h, "{ns}/");
+    }
+    h.push_str(&o.name);
+    if let Some(email) = &o.email {
+        let _ = write!(h, " <{email}>");
+    }
+    let _ = write!(h, "  [{}]", o.source);
+    h
+}
+
+fn reach_line(o: &ObjectPlan) -> String {
+    let r = &o.would_reach;
+    let state = r.state.as_deref().map(|s| format!("{s}, ")).unwrap_or_default();
+    if r.blocked {
+        let terminal = if r.terminal == Some(true) {
+            " (needs a spec or Webex change)"
+        } else {
+            " (retried)"
+        };
+        format!("blocked: {}: {}{terminal}", r.reason, r.message)
+    } else {
+        let ready = if r.ready { "True" } else { "False" };
+        format!("would reach: {state}Ready={ready} {}: {}", r.reason, r.message)
+    }
+}
+
+pub fn text(report: &PlanReport) -> String {
+    let mut out = String::new();
+    for o in &report.objects {
+        let _ = writeln!(out, "{}", header(o));
+        for a in &o.actions {
+            let _ = writeln!(out, "    {}", action_line(a));
+        }
+        if o.actions.is_empty() && !o.would_reach.blocked {
+            let _ = writeln!(out, "    no change");
+        }
+        let _ = writeln!(out, "    {}", reach_line(o));
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "\nPlan: {} to create, {} to adopt, {} to update, {} to deprovision, {} blocked, {} unchanged.",
+        s.create, s.adopt, s.update, s.deprovision, s.blocked, s.unchanged
+    );
+    for note in &report.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gitops::plan::{Reach, StatusFrom};
+
+    fn object(change: Change, actions: Vec<PlannedAction>, blocked: bool) -> ObjectPlan {
+        ObjectPlan {
+            source: "u.yaml#1 (line 1)".into(),
+            kind: "WebexUser".into(),
+            name: "ada".into(),
+            namespace: Some("team-a".into()),
+            email: Some("ada@acme.example".into()),
+            org: Some("acme".into()),
+            status_from: Some(StatusFrom::None),
+            change,
+            actions,
+            would_reach: Reach {
+                state: Some("Pending".into()),
+                ready: false,
+                reason: if blocked { "LicenseNotInOrg" } else { "InvitePending" }.into(),
+                message: "m".into(),
+                blocked,
+                terminal: blocked.then_some(true),
+            },
+        }
+    }
+
+    #[test]
+    fn field_diffs_show_both_sides() {
+        let c = FieldChange {
+            field: "firstName".into(),
+            from: Some("Ada".into()),
+            to: None,
+        };
+        assert_eq!(field_diff(&c), "firstName: \"Ada\" → (unset)");
+    }
+
+    #[test]
+    fn text_lists_actions_reach_and_summary() {
+        let report = PlanReport::new(
+            vec![
+                object(
+                    Change::Create,
+                    vec![
+                        PlannedAction::Create {
+                            email: "ada@acme.example".into(),
+                            display_name: Some("Ada".into()),
+                        },
+                        PlannedAction::Licenses {
+                            add: vec!["MS".into()],
+                            remove: vec!["EE".into()],
+                            properties: vec![],
+                        },
+                    ],
+                    false,
+                ),
+                object(Change::Blocked, vec![], true),
+            ],
+            vec!["n".into()],
+        );
+        let t = text(&report);
+        assert_eq!(
+            t,
+            "+ WebexUser team-a/ada <ada@acme.example>  [u.yaml#1 (line 1)]\n    create the person ada@acme.example (\"Ada\")\n    licences: +MS, -EE\n    would reach: Pending, Ready=False InvitePending: m\n! WebexUser team-a/ada <ada@acme.example>  [u.yaml#1 (line 1)]\n    blocked: LicenseNotInOrg: m (needs a spec or Webex change)\n\nPlan: 1 to create, 0 to adopt, 0 to update, 0 to deprovision, 1 blocked, 0 unchanged.\nnote: n\n"
+        );
+        assert_eq!(report.exit_code, 2);
+        let json: serde_json::Value = serde_json::from_str(&render(&report, OutputFormat::Json).unwrap()).unwrap();
+        assert_eq!(json["objects"][0]["actions"][1]["type"], "licenses");
+        assert_eq!(json["objects"][0]["actions"][0]["displayName"], "Ada");
+        assert_eq!(json["objects"][1]["wouldReach"]["reason"], "LicenseNotInOrg");
+        assert_eq!(json["exitCode"], 2);
+    }
+}

@@ -1,0 +1,621 @@
+//! GitOps tooling end to end (issue 7): the real binary's `plan`, `import`, `csv-to-manifests`
+//! and `manifests-to-csv` against the simulator binary over HTTP. No Kubernetes: `plan` reads
+//! the org from the WebexOrg manifest and the token from `WEBEX_TOKEN`. One simulator serves
+//! every test; each test has its own org.
+
+// Test helpers fail by panicking, with what they saw.
+#![allow(clippy::panic)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::operator::{self, BIN, SimProcess, standard_org};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+use webex_operator::sim::control_types::{PersonSeed, SeededOrg};
+use webex_operator::webex::client::{Token, WebexClient};
+use webex_operator::webex::model::{
+    LicenseOperation, LicenseProperties, LicenseRequest, PatchUserLicenses, PersonWrite,
+};
+
+static SIM: OnceCell<SimProcess> = OnceCell::const_new();
+
+async fn sim() -> &'static SimProcess {
+    SIM.get_or_init(operator::start_sim).await
+}
+
+async fn org(name: &str) -> (&'static SimProcess, SeededOrg, String) {
+    let sim = sim().await;
+    let domain = format!("{name}.example");
+    let seeded = sim
+        .control()
+        .seed_org(standard_org(name, &domain))
+        .await
+        .expect("seed org");
+    (sim, seeded, domain)
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str], token: Option<&str>) -> Run {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_remove("WEBEX_TOKEN").env("CI", "true");
+    if let Some(t) = token {
+        cmd.env("WEBEX_TOKEN", t);
+    }
+    let out = cmd.output().expect("run the binary");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn org_manifest(sim: &SimProcess, name: &str, extra_spec: Value) -> String {
+    let mut spec =
+        json!({"apiBaseUrl": sim.base_url, "backend": "Simulator", "tokenSecretRef": {"name": "t", "namespace": "x"}});
+    if let (Some(s), Some(e)) = (spec.as_object_mut(), extra_spec.as_object()) {
+        s.extend(e.clone());
+    }
+    let doc = json!({"apiVersion": "webex.operator.io/v1alpha1", "kind": "WebexOrg", "metadata": {"name": name}, "spec": spec});
+    serde_saphyr::to_string(&doc).expect("yaml")
+}
+
+fn user_manifest(org: &str, name: &str, spec: Value, status: Option<Value>) -> String {
+    let mut spec = spec;
+    spec["orgRef"] = json!({"name": org});
+    let mut doc = json!({"apiVersion": "webex.operator.io/v1alpha1", "kind": "WebexUser", "metadata": {"name": name, "namespace": "team-a"}, "spec": spec});
+    if let Some(s) = status {
+        doc["status"] = s;
+    }
+    serde_saphyr::to_string(&doc).expect("yaml")
+}
+
+fn write(dir: &Path, file: &str, docs: &[String]) -> String {
+    let path = dir.join(file);
+    std::fs::write(&path, docs.join("---\n")).expect("write");
+    path.display().to_string()
+}
+
+fn object<'a>(plan: &'a Value, name: &str) -> &'a Value {
+    plan["objects"]
+        .as_array()
+        .and_then(|o| o.iter().find(|o| o["name"] == name))
+        .unwrap_or_else(|| panic!("no object {name} in {plan:#}"))
+}
+
+fn json_of(r: &Run) -> Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", r.stdout, r.stderr))
+}
+
+#[tokio::test]
+async fn plan_reports_each_action_kind_read_only() {
+    let (sim, seeded, domain) = org("plan-kinds").await;
+    let control = sim.control();
+    let person = |email: &str, licences: &[&str]| {
+        let mut seed = PersonSeed::new(format!("{email}@{domain}"))
+            .named("Old", "Name")
+            .signed_in();
+        seed.licenses = licences.iter().map(|l| l.to_string()).collect();
+        seed
+    };
+    control
+        .seed_person(&seeded.org_id, person("adopt", &["MS"]))
+        .await
+        .expect("seed");
+    let upd = control
+        .seed_person(&seeded.org_id, person("upd", &["MS"]))
+        .await
+        .expect("seed");
+    let gone = control
+        .seed_person(&seeded.org_id, person("gone", &["MS"]))
+        .await
+        .expect("seed");
+    let ms = seeded.license_id("MS").expect("MS").to_string();
+    let dir = tempfile::tempdir().expect("tmp");
+    let email = |local: &str| format!("{local}@{domain}");
+    let managed_status = |id: &str| json!({"personId": id, "adopted": true, "effectiveLicenses": [{"offerCode": "MS", "id": ms, "source": "Manual"}]});
+    let manifests = write(
+        dir.path(),
+        "all.yaml",
+        &[
+            org_manifest(sim, "acme", json!({"settings": {"automaticActivationEmails": false}})),
+            user_manifest(
+                "acme",
+                "new",
+                json!({"email": email("new"), "firstName": "Nia", "lastName": "New", "licenses": [{"offerCode": "EE"}], "adminRoles": ["UserAdministrator"]}),
+                None,
+            ),
+            user_manifest(
+                "acme",
+                "adopt",
+                json!({"email": email("adopt"), "firstName": "Old", "lastName": "Name", "licenses": [{"offerCode": "MS"}]}),
+                None,
+            ),
+            user_manifest(
+                "acme",
+                "upd",
+                json!({"email": email("upd"), "firstName": "New", "lastName": "Name", "licenses": [{"offerCode": "EE"}]}),
+                Some(managed_status(&upd.id)),
+            ),
+            user_manifest(
+                "acme",
+                "blocked",
+                json!({"email": email("blocked"), "licenses": [{"offerCode": "XX"}]}),
+                None,
+            ),
+        ],
+    );
+    let live = write(
+        dir.path(),
+        "live.yaml",
+        &[user_manifest(
+            "acme",
+            "gone",
+            json!({"email": email("gone")}),
+            Some(managed_status(&gone.id)),
+        )],
+    );
+    control.reset_counters().await.expect("reset counters");
+    let r = run(
+        &["plan", "-f", &manifests, "--live", &live, "--output", "json"],
+        Some(&seeded.admin_token),
+    );
+    assert_eq!(r.code, 2, "changes: exit 2\n{}\n{}", r.stdout, r.stderr);
+    let plan = json_of(&r);
+
+    let acme = object(&plan, "acme");
+    assert_eq!(acme["change"], "update");
+    assert_eq!(
+        acme["actions"][0],
+        json!({"type": "setOrgSetting", "setting": "automaticActivationEmails", "from": true, "to": false})
+    );
+
+    let new = object(&plan, "new");
+    assert_eq!(new["change"], "create");
+    let types: Vec<&str> = new["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter_map(|a| a["type"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        ["create", "licenses", "update"],
+        "create, licences, then roles (R-USER-12): {new:#}"
+    );
+    assert_eq!(new["actions"][1]["add"], json!(["EE"]));
+    assert_eq!(
+        new["actions"][2]["fields"][0],
+        json!({"field": "adminRoles", "to": "UserAdministrator"})
+    );
+    assert_eq!(new["wouldReach"]["state"], "Pending");
+    assert_eq!(new["wouldReach"]["reason"], "InvitePending");
+    assert_eq!(new["statusFrom"], "none");
+
+    let adopt = object(&plan, "adopt");
+    assert_eq!(adopt["change"], "adopt");
+    assert_eq!(adopt["actions"].as_array().map(Vec::len), Some(1));
+    assert_eq!(adopt["wouldReach"]["ready"], true);
+
+    let updated = object(&plan, "upd");
+    assert_eq!(updated["change"], "update");
+    assert_eq!(updated["statusFrom"], "manifest");
+    assert_eq!(
+        updated["actions"][0],
+        json!({"type": "licenses", "add": ["EE"], "remove": ["MS"], "properties": []})
+    );
+    let fields = updated["actions"][1]["fields"].as_array().expect("fields");
+    assert!(
+        fields.contains(&json!({"field": "firstName", "from": "Old", "to": "New"})),
+        "{fields:?}"
+    );
+
+    let blocked = object(&plan, "blocked");
+    assert_eq!(blocked["change"], "blocked");
+    assert_eq!(blocked["wouldReach"]["reason"], "LicenseNotInOrg");
+    assert_eq!(
+        blocked["wouldReach"]["message"],
+        "the org has no licence with offer code XX"
+    );
+
+    let deprovisioned = object(&plan, "gone");
+    assert_eq!(deprovisioned["change"], "deprovision");
+    assert_eq!(
+        deprovisioned["actions"][0],
+        json!({"type": "deprovision", "deletionPolicy": "Delete"})
+    );
+    assert_eq!(
+        deprovisioned["actions"][1],
+        json!({"type": "delete", "personId": gone.id})
+    );
+
+    assert_eq!(
+        plan["summary"],
+        json!({"create": 1, "adopt": 1, "update": 2, "deprovision": 1, "blocked": 1, "unchanged": 0})
+    );
+    assert_eq!(plan["exitCode"], 2);
+
+    // Read-only: only GETs reached the Webex API.
+    let counters = control.counters().await.expect("counters");
+    let writes: Vec<&String> = counters
+        .endpoints
+        .keys()
+        .filter(|e| !e.starts_with("GET ") && !e.contains("/_sim"))
+        .collect();
+    assert!(writes.is_empty(), "plan wrote to Webex: {writes:?}");
+
+    // The text form, for people.
+    let text = run(&["plan", "-f", &manifests, "--live", &live], Some(&seeded.admin_token));
+    assert_eq!(text.code, 2);
+    assert!(
+        text.stdout
+            .contains(&format!("+ WebexUser team-a/new <{}>", email("new"))),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("    licences: +EE, -MS\n"), "{}", text.stdout);
+    assert!(text.stdout.contains("firstName: \"Old\" → \"New\""), "{}", text.stdout);
+    assert!(text.stdout.contains("! WebexUser team-a/blocked"), "{}", text.stdout);
+    assert!(
+        text.stdout
+            .contains("Plan: 1 to create, 1 to adopt, 2 to update, 1 to deprovision, 1 blocked, 0 unchanged."),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        !text.stdout.contains(&seeded.admin_token) && !text.stderr.contains(&seeded.admin_token),
+        "the token is never printed"
+    );
+}
+
+#[tokio::test]
+async fn plan_reads_kustomize_output_on_stdin_and_exits_0_without_changes() {
+    let (sim, seeded, domain) = org("plan-stdin").await;
+    let email = format!("ada@{domain}");
+    let p = sim
+        .control()
+        .seed_person(
+            &seeded.org_id,
+            PersonSeed::new(&email).named("Ada", "Lovelace").signed_in(),
+        )
+        .await
+        .expect("seed");
+    let status = json!({"personId": p.id, "adopted": true});
+    let stream = [
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a}\n".to_string(),
+        org_manifest(sim, "acme", json!({})),
+        user_manifest("acme", "ada", json!({"email": email, "firstName": "Ada"}), Some(status)),
+    ]
+    .join("---\n");
+    let mut child = Command::new(BIN)
+        .args(["plan", "-f", "-"])
+        .env("WEBEX_TOKEN_ACME", &seeded.admin_token)
+        .env_remove("WEBEX_TOKEN")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(stream.as_bytes()).expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("= WebexUser team-a/ada"), "{stdout}");
+    assert!(stdout.contains("<stdin>#3 (line"), "{stdout}");
+    assert!(stdout.contains("note: 1 object(s) of other kinds ignored"), "{stdout}");
+}
+
+#[tokio::test]
+async fn import_then_plan_shows_no_change() {
+    let (sim, seeded, domain) = org("import").await;
+    let control = sim.control();
+    let mut seeds = vec![
+        PersonSeed::new(format!("plain@{domain}")).named("Pat", "Plain"),
+        PersonSeed::new(format!("lic@{domain}"))
+            .named("Lee", "Licensed")
+            .signed_in(),
+        PersonSeed::new(format!("agent@{domain}"))
+            .named("Ann", "Agent")
+            .signed_in(),
+        PersonSeed::new(format!("sup@{domain}"))
+            .named("Sue", "Supervisor")
+            .signed_in(),
+        PersonSeed::new(format!("admin2@{domain}")).named("Adam", "Admin"),
+    ];
+    seeds[1].licenses = vec!["MS".into(), "EE".into()];
+    seeds[2].licenses = vec!["CJPSTD".into()];
+    seeds[3].licenses = vec!["CJPPRM".into()];
+    seeds[3].roles = vec!["id_cjp_supervisor".into()];
+    seeds[4].roles = vec!["id_user_admin".into()];
+    for seed in seeds {
+        control.seed_person(&seeded.org_id, seed).await.expect("seed");
+    }
+    // A Calling user with a number and an extension, made through the Webex API.
+    let client = WebexClient::new(&sim.base_url, Token::new(&seeded.admin_token)).expect("client");
+    let carol = client
+        .create_person(&PersonWrite {
+            emails: vec![format!("carol@{domain}")],
+            first_name: Some("Carol".into()),
+            last_name: Some("Chen".into()),
+            display_name: Some("Carol Chen".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("create carol");
+    client
+        .patch_user_licenses(&PatchUserLicenses {
+            person_id: Some(carol.id.clone()),
+            licenses: vec![LicenseRequest {
+                id: seeded.license_id("BCPRO").expect("BCPRO").into(),
+                operation: LicenseOperation::Add,
+                properties: Some(LicenseProperties {
+                    location_id: seeded.location_id("Headquarters").map(str::to_string),
+                    phone_number: Some("+14085550101".into()),
+                    extension: Some("5101".into()),
+                }),
+            }],
+            ..Default::default()
+        })
+        .await
+        .expect("license carol");
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("imported");
+    let out_s = out.display().to_string();
+    let r = run(
+        &[
+            "import",
+            "--org-url",
+            &sim.base_url,
+            "--backend",
+            "simulator",
+            "--org-name",
+            "acme",
+            "--namespace",
+            "team-a",
+            "--include-org",
+            "-o",
+            &out_s,
+        ],
+        Some(&seeded.admin_token),
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .expect("out dir")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    files.sort();
+    assert!(files.contains(&"acme.yaml".to_string()), "{files:?}");
+    assert_eq!(files.len(), 8, "org + 6 people + the admin: {files:?}");
+    let carol_yaml =
+        std::fs::read_to_string(out.join(format!("carol-{}.yaml", domain.replace('.', "-")))).expect("carol");
+    assert!(
+        carol_yaml.contains("phoneNumber: \"+14085550101\"")
+            || carol_yaml.contains("phoneNumber: '+14085550101'")
+            || carol_yaml.contains("phoneNumber: +14085550101"),
+        "{carol_yaml}"
+    );
+    let sup_yaml = std::fs::read_to_string(out.join(format!("sup-{}.yaml", domain.replace('.', "-")))).expect("sup");
+    assert!(sup_yaml.contains("type: PremiumSupervisor"), "{sup_yaml}");
+
+    let plan = run(&["plan", "-f", &out_s, "--output", "json"], Some(&seeded.admin_token));
+    assert_eq!(
+        plan.code, 0,
+        "import then plan: no change\n{}\n{}",
+        plan.stdout, plan.stderr
+    );
+    let plan = json_of(&plan);
+    assert_eq!(
+        plan["summary"],
+        json!({"create": 0, "adopt": 7, "update": 0, "deprovision": 0, "blocked": 0, "unchanged": 1})
+    );
+}
+
+const CSV_HEADER: &str = "User ID/Email (Required),First Name,Last Name,Display Name,User Status,Phone Number,Extension,Location,Messaging,Enterprise Edition,Webex Calling - Professional,Contact Center Standard Agent,Contact Center Premium Agent";
+
+#[tokio::test]
+async fn csv_round_trip_and_plan_of_the_result() {
+    let (sim, seeded, domain) = org("csv").await;
+    let location = seeded.location_id("Headquarters").expect("location").to_string();
+    let dir = tempfile::tempdir().expect("tmp");
+    let csv_path = dir.path().join("export.csv");
+    // The spreadsheet stripped the + of Carol's number (R-USER-14); Dan has both Contact Center
+    // columns FALSE (R-CC-5).
+    std::fs::write(
+        &csv_path,
+        format!(
+            "{CSV_HEADER}\nada@{domain},Ada,Lovelace,,Active,,,,TRUE,TRUE,FALSE,FALSE,FALSE\ncarol@{domain},Carol,Chen,Carol Chen,Active,14085550101,5101,HQ,TRUE,FALSE,TRUE,FALSE,TRUE\ndan@{domain},Dan,,,Active,,,,FALSE,FALSE,FALSE,FALSE,FALSE\n"
+        ),
+    )
+    .expect("csv");
+    let csv_s = csv_path.display().to_string();
+    let loc = format!("HQ={location}");
+    let first = dir.path().join("first.yaml").display().to_string();
+    let args = |csv: &str, out: &str| -> Vec<String> {
+        [
+            "csv-to-manifests",
+            "--csv",
+            csv,
+            "--org-name",
+            "acme",
+            "--namespace",
+            "team-a",
+            "--mode",
+            "add-and-remove-services",
+            "--location",
+            &loc,
+            "-o",
+            out,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let r = run(
+        &args(&csv_s, &first).iter().map(String::as_str).collect::<Vec<_>>(),
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let first_text = std::fs::read_to_string(&first).expect("first");
+    assert!(
+        first_text.contains("+14085550101"),
+        "R-USER-14: + restored\n{first_text}"
+    );
+    assert!(first_text.contains("type: Premium"), "{first_text}");
+
+    let back = dir.path().join("back.csv").display().to_string();
+    let r = run(
+        &["manifests-to-csv", "-f", &first, "--location", &loc, "-o", &back],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let back_text = std::fs::read_to_string(&back).expect("back");
+    assert!(
+        back_text.contains(&format!("carol@{domain},Carol,Chen,Carol Chen,+14085550101,5101,HQ,")),
+        "{back_text}"
+    );
+
+    let second = dir.path().join("second.yaml").display().to_string();
+    let r = run(
+        &args(&back, &second).iter().map(String::as_str).collect::<Vec<_>>(),
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let strip = |t: &str| t.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n");
+    assert_eq!(
+        strip(&first_text),
+        strip(&std::fs::read_to_string(&second).expect("second")),
+        "CSV round trip"
+    );
+
+    // The converted manifests plan as creates against the org.
+    let orgfile = write(dir.path(), "org.yaml", &[org_manifest(sim, "acme", json!({}))]);
+    let plan = run(
+        &["plan", "-f", &orgfile, "-f", &first, "--output", "json"],
+        Some(&seeded.admin_token),
+    );
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    let plan = json_of(&plan);
+    assert_eq!(plan["summary"]["create"], 3);
+    let carol = object(&plan, &format!("carol-{}", domain.replace('.', "-")));
+    assert_eq!(
+        carol["actions"][1]["add"],
+        json!(["MS", "BCPRO", "CJPPRM"]),
+        "{carol:#}"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_names_the_place_and_writes_nothing() {
+    let (sim, seeded, _) = org("bad-input").await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let org = org_manifest(sim, "acme", json!({}));
+    let token = Some(seeded.admin_token.as_str());
+    let case = |file: &str, text: &str, expected: &str| {
+        let path = dir.path().join(file);
+        std::fs::write(&path, text).expect("write");
+        let r = run(&["plan", "-f", &path.display().to_string()], token);
+        assert_eq!(r.code, 1, "{file}: {}\n{}", r.stdout, r.stderr);
+        assert!(r.stdout.is_empty(), "{file}: nothing on stdout: {}", r.stdout);
+        assert!(
+            r.stderr.contains(expected),
+            "{file}: expected {expected:?} in {}",
+            r.stderr
+        );
+    };
+    case(
+        "malformed.yaml",
+        &format!("{org}---\nkind: [unclosed\n"),
+        "malformed.yaml: error: line 12 column 7: unclosed bracket",
+    );
+    case(
+        "unknown.yaml",
+        &format!("{org}---\napiVersion: webex.operator.io/v1alpha1\nkind: WebexUsr\nmetadata: {{name: x}}\n"),
+        "unknown.yaml#2 (line 12): unknown kind webex.operator.io/v1alpha1/WebexUsr",
+    );
+    case(
+        "field.yaml",
+        &format!(
+            "{org}---\napiVersion: webex.operator.io/v1alpha1\nkind: WebexUser\nmetadata: {{name: x, namespace: a}}\nspec:\n  orgRef: {{name: acme}}\n  email: x@y.example\n  deletionPolicy: Sometimes\n"
+        ),
+        "field.yaml#2 (line 12): spec.deletionPolicy: unknown variant `Sometimes`",
+    );
+    case(
+        "missing.yaml",
+        "apiVersion: webex.operator.io/v1alpha1\nkind: WebexUser\nmetadata: {name: x, namespace: a}\nspec:\n  orgRef: {name: acme}\n",
+        "missing.yaml#1 (line 1): spec: missing field `email`",
+    );
+    case(
+        "noorg.yaml",
+        "apiVersion: webex.operator.io/v1alpha1\nkind: WebexUser\nmetadata: {name: x, namespace: a}\nspec:\n  orgRef: {name: nowhere}\n  email: x@y.example\n",
+        "noorg.yaml#1 (line 1): spec.orgRef.name: WebexOrg nowhere is not among the inputs",
+    );
+    // No token: the error says where to put it.
+    let orgfile = write(dir.path(), "org.yaml", &[org.clone()]);
+    let r = run(&["plan", "-f", &orgfile], None);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("no token for WebexOrg acme: set WEBEX_TOKEN_ACME or WEBEX_TOKEN"),
+        "{}",
+        r.stderr
+    );
+
+    // CSV: a missing column, and a bad value; nothing written.
+    let out = dir.path().join("out.yaml");
+    let out_s = out.display().to_string();
+    let csv_case = |file: &str, text: &str, expected: &str| {
+        let path = dir.path().join(file);
+        std::fs::write(&path, text).expect("write");
+        let r = run(
+            &[
+                "csv-to-manifests",
+                "--csv",
+                &path.display().to_string(),
+                "--org-name",
+                "acme",
+                "-o",
+                &out_s,
+            ],
+            None,
+        );
+        assert_eq!(r.code, 1, "{file}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(expected),
+            "{file}: expected {expected:?} in {}",
+            r.stderr
+        );
+        assert!(!out.exists(), "{file}: nothing written");
+    };
+    csv_case(
+        "nomail.csv",
+        "First Name,Last Name,Messaging\nAda,L,TRUE\n",
+        "nomail.csv: missing column \"User ID/Email (Required)\"",
+    );
+    csv_case(
+        "onecc.csv",
+        "User ID/Email (Required),Contact Center Premium Agent\na@b.example,TRUE\n",
+        "missing column \"Contact Center Standard Agent\"",
+    );
+    csv_case(
+        "value.csv",
+        &format!("{CSV_HEADER}\nok@b.example,,,,,,,,TRUE,,,,\nbad@b.example,,,,,12ab,,,TRUE,,,,\n"),
+        "value.csv line 3: column \"Phone Number\": \"12ab\" is not an E.164 number",
+    );
+}
