@@ -324,3 +324,55 @@ async fn the_token_never_appears_in_logs_events_or_status() {
         assert!(!text.contains(wrong), "the wrong token leaked into {place}");
     }
 }
+
+#[tokio::test]
+async fn the_org_budget_keeps_calls_under_the_rate_limit_and_shows_in_status() {
+    let (cp, client) = control_plane().await;
+    let ns = namespace(&client).await;
+    let sim = operator::start_sim().await;
+    let control = sim.control();
+    // Webex would allow 4 calls per second for this org; the operator is told 3.
+    control
+        .set_rate_limit(webex_operator::sim::control_types::RateLimit {
+            per_second: 4,
+            retry_after_secs: 1,
+        })
+        .await
+        .unwrap();
+    let budget = json!({"apiBudget": {"requestsPerSecond": 3, "burst": 3}});
+    let seeded = create_org(&client, &sim, &ns, "acme", standard_org("acme", "acme.example"), budget).await;
+    let _controller = operator::start_operator_on(&cp, &[]);
+    let n = 10;
+    let started = std::time::Instant::now();
+    for i in 0..n {
+        apply_user(&client, &ns, &format!("b{i}"), json!({"orgRef": {"name": "acme"}, "email": format!("b{i}@acme.example"), "licenses": [{"offerCode": "MS"}]})).await;
+    }
+    let users: Api<WebexUser> = Api::namespaced(client.clone(), &ns);
+    wait_until(
+        Duration::from_secs(120),
+        "every user is created and licensed",
+        || async {
+            let list = users.list(&ListParams::default()).await.unwrap();
+            list.items.len() == n && list.items.iter().all(|u| operator::ready_reason(u) == "InvitePending")
+        },
+    )
+    .await;
+    let elapsed = started.elapsed();
+    let counters = control.counters_for(&seeded.org_id).await.unwrap();
+    let calls = counters.grand_total();
+    let throttled: u64 = counters
+        .endpoints
+        .values()
+        .map(|m| m.get(&429).copied().unwrap_or(0))
+        .sum();
+    assert_eq!(throttled, 0, "a budget under the limit never meets a 429: {counters:?}");
+    // At 3 calls/s after a burst of 3, `calls` calls need at least (calls - 3) / 3 seconds.
+    let floor = Duration::from_secs_f64((calls.saturating_sub(3)) as f64 / 3.0);
+    assert!(
+        elapsed >= floor.mul_f64(0.9),
+        "paced: {calls} calls in {elapsed:?}, floor {floor:?}"
+    );
+    let orgs: Api<WebexOrg> = Api::all(client.clone());
+    let status = orgs.get("acme").await.unwrap().status.unwrap();
+    assert_eq!(status.api_budget.map(|b| b.configured_requests_per_second), Some(3.0));
+}
