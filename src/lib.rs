@@ -1,6 +1,8 @@
 //! webex-operator: a Kubernetes operator that manages Webex users declaratively.
 //!
 //! Layout (each folder may only reach the ones listed after it):
+//! - `gitops`: `plan`, `import` and the Control Hub CSV conversions, without a cluster. Uses
+//!   `api`, the controllers' pure `plan` functions and `webex`.
 //! - `api`: the custom resource types, one file per kind (pure data + validation).
 //! - `controller`: one reconciler per kind; `*/plan.rs` holds the pure decisions, `*/mod.rs`
 //!   the I/O. Uses `api` and `webex`.

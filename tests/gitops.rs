@@ -343,6 +343,8 @@ async fn import_then_plan_shows_no_change() {
     seeds[3].licenses = vec!["CJPPRM".into()];
     seeds[3].roles = vec!["id_cjp_supervisor".into()];
     seeds[4].roles = vec!["id_user_admin".into()];
+    // More than ten objects: `plan` reads this org by pages rather than person by person.
+    seeds.extend((1..=6).map(|i| PersonSeed::new(format!("extra{i}@{domain}")).signed_in()));
     for seed in seeds {
         control.seed_person(&seeded.org_id, seed).await.expect("seed");
     }
@@ -402,7 +404,7 @@ async fn import_then_plan_shows_no_change() {
         .collect();
     files.sort();
     assert!(files.contains(&"acme.yaml".to_string()), "{files:?}");
-    assert_eq!(files.len(), 8, "org + 6 people + the admin: {files:?}");
+    assert_eq!(files.len(), 14, "org + 12 people + the admin: {files:?}");
     let carol_yaml =
         std::fs::read_to_string(out.join(format!("carol-{}.yaml", domain.replace('.', "-")))).expect("carol");
     assert!(
@@ -423,7 +425,7 @@ async fn import_then_plan_shows_no_change() {
     let plan = json_of(&plan);
     assert_eq!(
         plan["summary"],
-        json!({"create": 0, "adopt": 7, "update": 0, "deprovision": 0, "blocked": 0, "unchanged": 1})
+        json!({"create": 0, "adopt": 13, "update": 0, "deprovision": 0, "blocked": 0, "unchanged": 1})
     );
 }
 
@@ -567,7 +569,7 @@ async fn bad_input_names_the_place_and_writes_nothing() {
         "noorg.yaml#1 (line 1): spec.orgRef.name: WebexOrg nowhere is not among the inputs",
     );
     // No token: the error says where to put it.
-    let orgfile = write(dir.path(), "org.yaml", &[org.clone()]);
+    let orgfile = write(dir.path(), "org.yaml", std::slice::from_ref(&org));
     let r = run(&["plan", "-f", &orgfile], None);
     assert_eq!(r.code, 1);
     assert!(

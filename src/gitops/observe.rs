@@ -6,12 +6,15 @@
 //! else the variable named by `--token-env` (default `WEBEX_TOKEN`), else the referenced Secret
 //! when it is among the inputs. The token is never printed.
 
+use std::sync::Arc;
+
 use super::GitopsError;
 use super::input::Located;
 use crate::api::webex_org::{Backend, WebexOrg};
 use crate::controller::org_registry::OrgFacts;
 use crate::controller::webex_org::plan::{self as org_plan, OrgObservation};
-use crate::webex::client::{Token, WebexClient};
+use crate::webex::budget::Budget;
+use crate::webex::client::{PEOPLE_PAGE_SIZE, Token, WebexClient};
 use crate::webex::error::WebexError;
 use crate::webex::model::{Person, SETTING_ADMIN_INVITE_EMAILS};
 use k8s_openapi::api::core::v1::Secret;
@@ -100,7 +103,11 @@ fn webex(org: &str, operation: &'static str) -> impl FnOnce(WebexError) -> Gitop
 /// controller's own `facts` function.
 pub async fn observe_org(org: &WebexOrg, token: Token) -> Result<ObservedOrg, GitopsError> {
     let name = org.metadata.name.clone().unwrap_or_default();
-    let client = WebexClient::new(&org.spec.api_base_url, token).map_err(webex(&name, "build the Webex client"))?;
+    // The org's API budget, as the controller sets it: plan shares Webex's rate limits with it.
+    let budget = Arc::new(Budget::new(org_plan::budget_config(&org.spec)));
+    let client = WebexClient::new(&org.spec.api_base_url, token)
+        .map_err(webex(&name, "build the Webex client"))?
+        .with_budget(budget);
     connect(&name, client, org).await
 }
 
@@ -167,6 +174,15 @@ pub async fn observe_person(
         .find_person_by_email(email)
         .await
         .map_err(webex(&org.name, "look an email up"))
+}
+
+/// Every person of the org (paged), for many lookups at once: a few list calls instead of one
+/// call per object, as the controller's drift detection reads an org.
+pub async fn list_people(org: &ObservedOrg) -> Result<Vec<Person>, GitopsError> {
+    org.client
+        .list_people(PEOPLE_PAGE_SIZE)
+        .await
+        .map_err(webex(&org.name, "list people"))
 }
 
 #[cfg(test)]

@@ -32,6 +32,9 @@ use crate::webex::model::{LicenseOperation, Person, PhoneNumber};
 
 /// How many persons are looked up at once.
 const CONCURRENCY: usize = 4;
+/// Above this many objects in one org, its people are listed by pages instead of looked up one
+/// by one (each call draws on the org's API budget).
+const LIST_THRESHOLD: usize = 10;
 /// Rounds of writes the reconciler performs in one reconcile (`webex_user::apply`).
 const ROUNDS: usize = 4;
 
@@ -587,6 +590,23 @@ fn apply_locally(action: &UserAction, person: &mut Option<Person>, status: &mut 
 
 // ---- the driver (client required) ------------------------------------------------------------
 
+/// The person of a listed org as `observe_person` would find it: by the recorded id, else (not
+/// for a pruned object, which only ever touches its recorded person) by email.
+fn find_listed(people: &[Person], person_id: Option<&str>, email: &str, removed: bool) -> Option<Person> {
+    if let Some(id) = person_id
+        && let Some(p) = people.iter().find(|p| p.id == id)
+    {
+        return Some(p.clone());
+    }
+    if removed {
+        return None;
+    }
+    people
+        .iter()
+        .find(|p| p.emails.iter().any(|e| e.eq_ignore_ascii_case(email)))
+        .cloned()
+}
+
 fn key(user: &WebexUser) -> (String, String) {
     (
         user.metadata.namespace.clone().unwrap_or_else(|| "default".into()),
@@ -662,11 +682,32 @@ pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
         let status = u.object.status.clone().unwrap_or_default();
         jobs.push((inputs.users.len() + i, *u, (status, StatusFrom::Live), true));
     }
+    // Orgs with many objects are read by pages once; the others person by person.
+    let mut per_org: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, u, _, _) in &jobs {
+        *per_org.entry(u.object.spec.org_ref.name.as_str()).or_default() += 1;
+    }
+    let mut listed: BTreeMap<String, Vec<Person>> = BTreeMap::new();
+    for (name, count) in per_org {
+        if count > LIST_THRESHOLD
+            && let Some(org) = observed.get(name)
+        {
+            listed.insert(name.to_string(), observe::list_people(org).await?);
+        }
+    }
+    let listed_ref = &listed;
     let observed_ref = &observed;
     let bar_ref = &bar;
     let results: Vec<Result<(usize, Option<Person>), GitopsError>> = futures::stream::iter(jobs.iter())
         .map(|(i, u, (status, _), removed)| async move {
             let org = observed_ref.get(&u.object.spec.org_ref.name);
+            if let Some(people) = listed_ref.get(&u.object.spec.org_ref.name) {
+                bar_ref.inc(1);
+                return Ok((
+                    *i,
+                    find_listed(people, status.person_id.as_deref(), &u.object.spec.email, *removed),
+                ));
+            }
             let person = match org {
                 // A pruned object only ever touches the person whose id it recorded.
                 Some(org) if *removed => match status.person_id.as_deref() {
