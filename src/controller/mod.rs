@@ -52,6 +52,7 @@ pub async fn run(
     let org_changes = watcher(orgs.clone(), watcher::Config::default().any_semantic())
         .default_backoff()
         .reflect(org_writer)
+        .inspect(crate::telemetry::on_watch_event(Kind::WebexOrg))
         .applied_objects()
         .predicate_filter(desired_state_changed, Default::default());
     let org_controller = Controller::for_stream(org_changes, org_reader.clone())
@@ -72,6 +73,7 @@ pub async fn run(
     let user_changes = watcher(users, watcher::Config::default().any_semantic())
         .default_backoff()
         .reflect(user_writer)
+        .inspect(crate::telemetry::on_watch_event(Kind::WebexUser))
         .applied_objects()
         .predicate_filter(desired_state_changed, Default::default());
     let user_controller = Controller::for_stream(user_changes, user_reader);
@@ -113,7 +115,7 @@ pub async fn run(
             }
         });
 
-    // Metrics read the caches; /readyz turns true once every watch has listed.
+    // Metrics read the caches.
     let backoff_ctx = ctx.clone();
     crate::telemetry::watching(
         org_reader,

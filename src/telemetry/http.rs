@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use axum::Router;
 use axum::extract::State;
@@ -16,7 +16,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use super::metrics::Metrics;
+use super::metrics::{Kind, Metrics};
 
 /// What this replica is doing, as `/readyz` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +74,24 @@ impl Health {
 pub fn health() -> &'static Health {
     static HEALTH: std::sync::OnceLock<Health> = std::sync::OnceLock::new();
     HEALTH.get_or_init(Health::default)
+}
+
+/// Records that the watch of `kind` has listed its objects; once every kind's has, a replica
+/// that was syncing becomes ready. Returns true on that transition.
+pub fn mark_synced(kind: Kind) -> bool {
+    static SYNCED: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
+    let index = match kind {
+        Kind::WebexOrg => 0,
+        Kind::WebexUser => 1,
+    };
+    SYNCED[index].store(true, Ordering::Release);
+    let all = SYNCED.iter().all(|s| s.load(Ordering::Acquire));
+    let health = health();
+    if all && health.phase() == Phase::Syncing {
+        health.set(Phase::Ready);
+        return true;
+    }
+    false
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -7,6 +7,7 @@ pub mod http;
 pub mod metrics;
 
 use kube::runtime::reflector::Store;
+use kube::runtime::watcher;
 use tracing_subscriber::EnvFilter;
 
 use crate::api::{WebexOrg, WebexUser};
@@ -32,15 +33,23 @@ pub fn init(format: LogFormat) {
 }
 
 /// Called by `controller::run` once its watches exist: the object gauges read the controllers'
-/// caches, and the replica reports ready (`/readyz`) when every watch has listed its objects.
+/// caches.
 pub fn watching(orgs: Store<WebexOrg>, users: Store<WebexUser>, in_backoff: metrics::BackoffSource) {
     if let Some(metrics) = metrics::global() {
-        metrics.observe(orgs.clone(), users.clone(), in_backoff);
+        metrics.observe(orgs, users, in_backoff);
     }
-    tokio::spawn(async move {
-        if orgs.wait_until_ready().await.is_ok() && users.wait_until_ready().await.is_ok() {
-            http::health().set(http::Phase::Ready);
+}
+
+/// A tap for a controller's watch stream (`.inspect(...)` after `.reflect(...)`): once the
+/// watches of every kind have listed their objects, the replica reports ready on `/readyz`
+/// (style-anchors 13).
+///
+/// (`Store::wait_until_ready` is not used for this: it wakes only its latest poller, and the
+/// controller itself waits on it.)
+pub fn on_watch_event<K>(kind: metrics::Kind) -> impl Fn(&Result<watcher::Event<K>, watcher::Error>) {
+    move |event| {
+        if matches!(event, Ok(watcher::Event::InitDone)) && http::mark_synced(kind) {
             tracing::info!("watches synced: ready");
         }
-    });
+    }
 }
