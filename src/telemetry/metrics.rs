@@ -142,6 +142,32 @@ struct ReconcileLabels {
     outcome: Outcome,
 }
 
+/// What drifted on a person (changed in Webex outside the operator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DriftField {
+    /// Licences (or their Calling properties).
+    Licenses,
+    /// Names, roles or sign-in.
+    Profile,
+    /// The person was deleted in Webex.
+    Person,
+}
+label_values!(DriftField { Licenses => "licenses", Profile => "profile", Person => "person" });
+
+/// What the operator did about drift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DriftHandling {
+    Corrected,
+    Reported,
+}
+label_values!(DriftHandling { Corrected => "corrected", Reported => "reported" });
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct DriftLabels {
+    field: DriftField,
+    handling: DriftHandling,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct KindLabels {
     kind: Kind,
@@ -181,6 +207,8 @@ pub struct Metrics {
     webex_calls: Family<WebexCallLabels, Counter>,
     webex_call_duration: Family<WebexCallLabels, Histogram>,
     leader: Gauge,
+    drift: Family<DriftLabels, Counter>,
+    budget_waits: Counter,
     objects: Arc<ObjectsCollector>,
 }
 
@@ -231,6 +259,18 @@ impl Metrics {
             "1 while this replica holds the leader Lease (or runs without leader election)",
             leader.clone(),
         );
+        let drift = Family::<DriftLabels, Counter>::default();
+        registry.register(
+            "drift_found",
+            "Differences found between a person in Webex and its WebexUser, by field and handling",
+            drift.clone(),
+        );
+        let budget_waits = Counter::default();
+        registry.register(
+            "budget_waits",
+            "Webex calls that had to wait for their org's API budget",
+            budget_waits.clone(),
+        );
         let objects = Arc::new(ObjectsCollector::default());
         registry.register_collector(Box::new(objects.clone()));
         Self {
@@ -241,6 +281,8 @@ impl Metrics {
             webex_calls,
             webex_call_duration,
             leader,
+            drift,
+            budget_waits,
             objects,
         }
     }
@@ -282,6 +324,14 @@ impl Metrics {
         self.webex_call_duration
             .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn record_drift(&self, field: DriftField, handling: DriftHandling) {
+        self.drift.get_or_create(&DriftLabels { field, handling }).inc();
+    }
+
+    pub fn record_budget_wait(&self) {
+        self.budget_waits.inc();
     }
 
     pub fn set_leader(&self, leader: bool) {
@@ -465,6 +515,20 @@ pub fn install() -> Arc<Metrics> {
 /// The process-wide metrics, if [`install`] was called.
 pub fn global() -> Option<&'static Arc<Metrics>> {
     GLOBAL.get()
+}
+
+/// Records drift found on a person (the hook in the WebexUser reconciler).
+pub fn drift_found(field: DriftField, handling: DriftHandling) {
+    if let Some(metrics) = global() {
+        metrics.record_drift(field, handling);
+    }
+}
+
+/// Records a call that waited for its org's budget (the hook in `webex::budget`).
+pub fn budget_wait() {
+    if let Some(metrics) = global() {
+        metrics.record_budget_wait();
+    }
 }
 
 /// Records one HTTP attempt to Webex (the hook in `webex::client`); `status` is `None` when no

@@ -121,6 +121,7 @@ impl Budget {
                     None => {
                         if !registered {
                             b.waited_total += 1;
+                            crate::telemetry::metrics::budget_wait();
                             if priority == Priority::UserDriven {
                                 b.user_waiting += 1;
                             }

@@ -19,6 +19,7 @@ use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, webex_err};
 use crate::controller::guard::APPROVE_ANNOTATION;
 use crate::controller::org_registry::OrgHandle;
+use crate::telemetry::metrics::{self, DriftField, DriftHandling};
 use crate::webex::error::CreateConflict;
 use crate::webex::model::Person;
 use plan::{UserAction, UserInputs, UserPlan, UserReason, Verdict};
@@ -150,6 +151,19 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
             .collect();
         if round == 0 && already_synced && !writes.is_empty() {
             let what = plan::describe_actions(&writes);
+            let handling = if org.facts.drift_report_only {
+                DriftHandling::Reported
+            } else {
+                DriftHandling::Corrected
+            };
+            for action in &writes {
+                let field = match action {
+                    UserAction::Create(_) => DriftField::Person,
+                    UserAction::PatchLicenses(_) => DriftField::Licenses,
+                    _ => DriftField::Profile,
+                };
+                metrics::drift_found(field, handling);
+            }
             if org.facts.drift_report_only {
                 let message = format!("the person was changed in Webex; would {what} (driftPolicy ReportOnly)");
                 announce_block(ctx, &user, &previous, UserReason::DriftDetected, &message).await;
