@@ -19,6 +19,9 @@ struct Cli {
     /// Log format: text for terminals, json for production.
     #[arg(long, env = "WEBEX_OPERATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
+    /// Hide the local part of email addresses in every log line (`***@acme.example`).
+    #[arg(long, env = "WEBEX_OPERATOR_REDACT_EMAILS", global = true)]
+    redact_emails: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -75,7 +78,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init(cli.log_format);
+    telemetry::init(cli.log_format, cli.redact_emails);
     webex_operator::tls::install_crypto_provider();
     // `plan` has its own exit codes (0 no change, 2 changes, 1 error).
     let command = match cli.command {

@@ -272,6 +272,7 @@ async fn the_token_never_appears_in_logs_events_or_status() {
         &[
             ("RUST_LOG", "trace".to_string()),
             ("WEBEX_OPERATOR_LOG_FORMAT", "json".to_string()),
+            ("WEBEX_OPERATOR_REDACT_EMAILS", "true".to_string()),
         ],
     );
     apply_user(
@@ -318,6 +319,13 @@ async fn the_token_never_appears_in_logs_events_or_status() {
     places.insert(
         "events",
         serde_json::to_string(&events.list(&ListParams::default()).await.unwrap()).unwrap(),
+    );
+    // --redact-emails: the address is logged (the create), with its local part hidden.
+    let logs = &places["logs"];
+    assert!(logs.contains("***@acme.example"), "the create is logged, redacted");
+    assert!(
+        !logs.contains("alice@acme.example") && !logs.contains("alice%40acme.example"),
+        "no email in the logs"
     );
     for (place, text) in &places {
         assert!(!text.contains(token), "the token leaked into {place}");

@@ -797,3 +797,76 @@ async fn mass_deprovisioning_is_held_until_each_object_is_approved() {
     .await;
     assert!(api.get_opt(&held[1]).await.unwrap().is_some(), "the other stays held");
 }
+
+#[tokio::test]
+async fn reconcile_now_and_the_org_default_refuse_policy() {
+    let (client, ns, sim) = setup("policies").await;
+    let (domain, seeded) = org(&client, sim, &ns, json!({"defaultExistingUserPolicy": "Refuse"})).await;
+    sim.control()
+        .seed_person(&seeded.org_id, PersonSeed::new(format!("pre@{domain}")).signed_in())
+        .await
+        .unwrap();
+    // The org's default applies when the object says nothing.
+    apply_user(
+        &client,
+        &ns,
+        "pre",
+        json!({"orgRef": {"name": ns}, "email": format!("pre@{domain}")}),
+    )
+    .await;
+    wait_reason(&client, &ns, "pre", "AlreadyExistsInOrg").await;
+    // The object's own policy wins over the org's.
+    apply_user(
+        &client,
+        &ns,
+        "pre",
+        json!({"orgRef": {"name": ns}, "email": format!("pre@{domain}"), "existingUserPolicy": "Adopt"}),
+    )
+    .await;
+    wait_reason(&client, &ns, "pre", "Active").await;
+
+    // reconcile-now: a person deleted in Webex comes back at once when asked, without waiting
+    // for the (here very long) drift interval of this org.
+    let slow_ns = common::temp_namespace(&client, "policies-slow").await;
+    let slow_domain = format!("{slow_ns}.example");
+    let slow = create_org(
+        &client,
+        sim,
+        &slow_ns,
+        &slow_ns,
+        standard_org(&slow_ns, &slow_domain),
+        json!({"driftInterval": "1h"}),
+    )
+    .await;
+    wait_org_ready(&client, &slow_ns).await;
+    let email = format!("ron@{slow_domain}");
+    apply_user(
+        &client,
+        &slow_ns,
+        "ron",
+        json!({"orgRef": {"name": slow_ns}, "email": email}),
+    )
+    .await;
+    wait_reason(&client, &slow_ns, "ron", "InvitePending").await;
+    let webex = WebexClient::new(&sim.base_url, Token::new(slow.admin_token.clone())).unwrap();
+    let gone = person(sim, &slow, &email).await.unwrap();
+    webex.delete_person(&gone.id).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        person(sim, &slow, &email).await.is_none(),
+        "nothing notices before the drift interval"
+    );
+    let api: Api<webex_operator::api::WebexUser> = Api::namespaced(client.clone(), &slow_ns);
+    let now = json!({"metadata": {"annotations": {"webex.operator.io/reconcile-now": "1"}}});
+    api.patch(
+        "ron",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(&now),
+    )
+    .await
+    .unwrap();
+    common::operator::wait_until(Duration::from_secs(20), "the person is back", || async {
+        person(sim, &slow, &email).await.is_some()
+    })
+    .await;
+}

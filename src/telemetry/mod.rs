@@ -5,6 +5,7 @@
 
 pub mod http;
 pub mod metrics;
+pub mod redact;
 
 use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
@@ -20,15 +21,39 @@ pub enum LogFormat {
 }
 
 /// Installs the global subscriber; a second call is a no-op (tests start several components).
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,kube_runtime=warn,kube_client=warn,hyper=warn,tower=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+/// `redact_emails` hides the local part of every email address in every log line.
+pub fn init(format: LogFormat, redact_emails: bool) {
+    let filter = || {
+        EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| EnvFilter::new("info,kube_runtime=warn,kube_client=warn,hyper=warn,tower=warn"))
+    };
+    let _ = match (format, redact_emails) {
+        (LogFormat::Text, false) => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .try_init(),
+        (LogFormat::Json, false) => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
+        (LogFormat::Text, true) => {
+            // ANSI colours would split an address with escape codes.
+            tracing_subscriber::fmt()
+                .with_env_filter(filter())
+                .with_ansi(false)
+                .with_writer(redact::RedactingStderr)
+                .try_init()
+        }
+        (LogFormat::Json, true) => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(redact::RedactingStderr)
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
     };
 }
 

@@ -18,6 +18,7 @@ use crate::api::webex_user::{WebexUser, WebexUserStatus};
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, webex_err};
 use crate::controller::guard::APPROVE_ANNOTATION;
+use crate::controller::listing;
 use crate::controller::org_registry::OrgHandle;
 use crate::telemetry::metrics::{self, DriftField, DriftHandling};
 use crate::webex::error::CreateConflict;
@@ -76,8 +77,31 @@ fn flatten_finalizer_error(error: finalizer::Error<ReconcileError>) -> Reconcile
     }
 }
 
-/// Observes the person: by the id in status, else by email.
-async fn observe(user: &WebexUser, org: &OrgHandle) -> Result<Option<Person>, ReconcileError> {
+/// Observes the person: from a listing of the org where one stands in for the read (true; see
+/// `controller::listing`), else by the id in status, else by email (false).
+async fn observe(ctx: &Context, user: &WebexUser, org: &OrgHandle) -> Result<(Option<Person>, bool), ReconcileError> {
+    let status = user.status.clone().unwrap_or_default();
+    let org_name = &user.spec.org_ref.name;
+    let _reading = ctx.listings.reading(org_name);
+    let key = match (&status.person_id, &status.create_requested_at) {
+        (Some(id), _) => Some(listing::Key::Id(id)),
+        (None, None) => Some(listing::Key::FirstCreate(&user.spec.email)),
+        // A create was sent and its outcome is unknown: only a fresh read will do.
+        (None, Some(_)) => None,
+    };
+    if let Some(key) = key {
+        let not_before = status.last_synced.as_deref().and_then(|t| t.parse().ok());
+        match ctx.listings.lookup(org_name, &org.client, key, not_before).await {
+            Some(listing::Listed::Found(person)) => return Ok((Some(*person), true)),
+            Some(listing::Listed::Absent) => return Ok((None, true)),
+            None => {}
+        }
+    }
+    Ok((read(user, org).await?, false))
+}
+
+/// Reads the person: by the id in status, else by email.
+async fn read(user: &WebexUser, org: &OrgHandle) -> Result<Option<Person>, ReconcileError> {
     let status = user.status.clone().unwrap_or_default();
     if let Some(id) = &status.person_id
         && let Some(person) = org.client.get_person(id).await.map_err(webex_err("read the person"))?
@@ -119,7 +143,7 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
         return Ok(Action::requeue(wait));
     }
     let mut status = previous.clone();
-    let mut person = match observe(&user, &org).await {
+    let (mut person, mut listed) = match observe(ctx, &user, &org).await {
         Ok(p) => p,
         Err(error) => return fail(ctx, &user, &previous, &status, error).await,
     };
@@ -133,7 +157,9 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
     let already_synced = previous.observed_generation == user.meta().generation
         && previous.person_id.is_some()
         && conditions::find(&previous.conditions, SYNCED).is_some_and(|c| c.status == "True");
-    for round in 0..4 {
+    let mut drift_checked = false;
+    // Create, licences, roles and the final check; one more when a listing was not enough.
+    for _round in 0..5 {
         let decided = plan::plan(UserInputs {
             spec: &user.spec,
             status: &status,
@@ -141,6 +167,15 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
             org: &org.facts,
             person: person.as_ref(),
         });
+        if listed && !decided.actions.iter().all(additive) {
+            // A write that replaces, removes or deletes is planned on a fresh read.
+            listed = false;
+            person = match read(&user, &org).await {
+                Ok(p) => p,
+                Err(error) => return fail(ctx, &user, &server, &status, error).await,
+            };
+            continue;
+        }
         status.person_id = decided.person_id.clone().or(status.person_id.clone());
         status.adopted = decided.adopted.or(status.adopted);
         let writes: Vec<UserAction> = decided
@@ -149,7 +184,9 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
             .filter(|a| !matches!(a, UserAction::Adopt { .. }))
             .cloned()
             .collect();
-        if round == 0 && already_synced && !writes.is_empty() {
+        let check_drift = !drift_checked && already_synced && !writes.is_empty();
+        drift_checked = true;
+        if check_drift {
             let what = plan::describe_actions(&writes);
             let handling = if org.facts.drift_report_only {
                 DriftHandling::Reported
@@ -228,6 +265,21 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
     })
 }
 
+/// A write that only adds (a person, licences), safe to plan on a listing of the org.
+fn additive(action: &UserAction) -> bool {
+    match action {
+        UserAction::Create(_) | UserAction::Adopt { .. } => true,
+        UserAction::PatchLicenses(body) => {
+            body.site_urls.is_empty()
+                && body
+                    .licenses
+                    .iter()
+                    .all(|l| l.operation == crate::webex::model::LicenseOperation::Add)
+        }
+        _ => false,
+    }
+}
+
 /// Performs one write and updates the local picture of the person and status.
 async fn perform(
     ctx: &Context,
@@ -280,6 +332,7 @@ async fn perform(
                 .create_person(&body)
                 .await
                 .map_err(webex_err("create the person"))?;
+            tracing::info!(email = %user.spec.email, person_id = %created.id, "created the person in Webex");
             ctx.event(
                 &reference,
                 false,
@@ -308,6 +361,14 @@ async fn perform(
             status.adopted = Some(true);
         }
         UserAction::PatchLicenses(body) => {
+            // Calling properties (number, extension, location), a removal (of a Calling licence,
+            // which takes the number away) and sites change more of the person than its licence
+            // list, which the answer carries.
+            let reread = !body.site_urls.is_empty()
+                || body
+                    .licenses
+                    .iter()
+                    .any(|l| l.properties.is_some() || l.operation == crate::webex::model::LicenseOperation::Remove);
             let outcome = org
                 .client
                 .patch_user_licenses(&body)
@@ -332,8 +393,8 @@ async fn perform(
             }
             ctx.event(&reference, false, "LicensesChanged", "PatchLicenses", summary)
                 .await;
-            // Calling properties (number, extension) change the person: re-read it.
-            if let Some(id) = status.person_id.clone() {
+            // Only then re-read the person (a plain addition needs no second call).
+            if reread && let Some(id) = status.person_id.clone() {
                 *person = org
                     .client
                     .get_person(&id)
@@ -392,7 +453,11 @@ async fn fail(
             Some(CreateConflict::TrialOrgOwnsEmail) => (UserReason::TrialOrgOwnsEmail, true),
             Some(CreateConflict::DirectorySync) => (UserReason::OrgUsesDirectorySync, true),
             // Someone created the person meanwhile: the next round finds and adopts it.
-            Some(CreateConflict::ExistsInOrg) => (UserReason::WebexUnavailable, false),
+            Some(CreateConflict::ExistsInOrg) => {
+                // A listing said the email was free: it is out of date.
+                ctx.listings.invalidate(&user.spec.org_ref.name);
+                (UserReason::WebexUnavailable, false)
+            }
             _ if source.is_retryable() => (UserReason::WebexUnavailable, false),
             _ => (UserReason::WebexRejected, true),
         },
