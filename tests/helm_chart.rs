@@ -275,11 +275,11 @@ fn rbac_is_no_broader_than_needed() {
                         );
                     }
                     "events" => assert_eq!(groups, vec!["events.k8s.io".to_string()], "{what}"),
-                    "webexorgs" | "webexusers" => assert!(
+                    "webexorgs" | "webexusers" | "externalusers" => assert!(
                         writes.iter().all(|v| *v == "patch"),
                         "no create/update/delete of the user's objects: {what}"
                     ),
-                    "webexorgs/status" | "webexusers/status" => {
+                    "webexorgs/status" | "webexusers/status" | "externalusers/status" => {
                         assert_eq!(verbs, vec!["patch".to_string()], "{what}")
                     }
                     other => panic!("unexpected resource {other} in {what}"),
@@ -398,6 +398,11 @@ async fn the_controller_runs_with_exactly_the_charts_rbac() {
         .await
     );
     assert!(!may(&user, "create", g, "webexusers", Some(&ns), None).await);
+    assert!(may(&user, "watch", g, "externalusers", None, None).await);
+    assert!(may(&user, "patch", g, "externalusers", Some(&ns), Some("x")).await);
+    assert!(may(&user, "patch", g, "externalusers/status", Some(&ns), Some("x")).await);
+    assert!(!may(&user, "create", g, "externalusers", Some(&ns), None).await);
+    assert!(!may(&user, "delete", g, "externalusers", Some(&ns), Some("x")).await);
     assert!(!may(&user, "delete", g, "webexorgs", None, Some("x")).await);
     assert!(
         may(

@@ -113,6 +113,9 @@ fn relax(defs: &mut serde_json::Map<String, Value>) {
             codes::PEOPLE_TRIAL_ORG_OWNS_EMAIL,
             codes::PEOPLE_DIRECTORY_SYNC,
             codes::PEOPLE_INVALID_CALLING_NAME,
+            // Likewise none for the external-user refusals (webex-api-notes §5.6).
+            codes::EXTERNAL_CROSS_ORG_NOT_ALLOWED,
+            codes::EXTERNAL_INVITATION_PENDING,
         ] {
             codes_enum.push(json!(code));
         }
@@ -866,7 +869,8 @@ async fn licenses_endpoints_conform() {
         .seed_person(&other.org_id, PersonSeed::new("out@other.test"))
         .await
         .unwrap();
-    patch(json!({"personId": outsider.id, "licenses": [{"id": ms}]}), 404).await;
+    // A person of another org is an external user: only Meetings licences and attendee sites.
+    patch(json!({"personId": outsider.id, "licenses": [{"id": ms}]}), 400).await;
     patch(
         json!({"personId": anna_id, "orgId": other.org_id, "licenses": [{"id": ms}]}),
         403,
@@ -923,6 +927,172 @@ async fn licenses_endpoints_conform() {
     )
     .await;
     assert_eq!(partial.body["licenses"], json!([cjpprm, bcstd, ms]));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn external_users_conform() {
+    // R-EXT-1..8, R-ORG-5 on PATCH /v1/licenses/users and GET /v1/licenses/{id}.
+    let (sim, control, org, api) = start_sim().await;
+    let ee = org.license_id("EE").unwrap().to_string();
+    let patch = |body: Value, status: u16| {
+        let api = &api;
+        async move {
+            api.call(
+                Method::PATCH,
+                "/v1/licenses/users",
+                "/licenses/users",
+                Some(body),
+                status,
+            )
+            .await
+        }
+    };
+    let other = control.seed_org(OrgSeed::new("Other", "other.test")).await.unwrap();
+    for (i, email) in ["pat@other.test", "kim@other.test"].iter().enumerate() {
+        control
+            .seed_person(
+                &other.org_id,
+                PersonSeed::new(*email).named("Pat", format!("N{i}")).signed_in(),
+            )
+            .await
+            .unwrap();
+    }
+    // R-EXT-2: an email without an account.
+    patch(json!({"email": "ghost@nowhere.test", "licenses": [{"id": ee}]}), 404).await;
+    // R-EXT-4: host = the site licence, attendee = siteUrls; both pending until accepted.
+    let invited = patch(
+        json!({"email": "pat@other.test", "licenses": [{"id": ee}],
+               "siteUrls": [{"siteUrl": "acme.webex.com", "accountType": "ATTENDEE"}]}),
+        200,
+    )
+    .await;
+    assert_eq!(invited.body["pendingLicenses"], json!([ee]));
+    assert_eq!(invited.body["licenses"], json!([]));
+    assert_eq!(invited.body["orgId"], json!(other.org_id), "the person's own org");
+    let pending_sites: Vec<&str> = invited.body["pendingSiteUrls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["accountType"].as_str().unwrap())
+        .collect();
+    assert_eq!(pending_sites, vec!["host", "attendee"]);
+    // A change-free PATCH reads the assignment; the Date header carries the virtual clock.
+    let read = patch(json!({"email": "pat@other.test"}), 200).await;
+    assert_eq!(read.body["pendingLicenses"], json!([ee]));
+    let date = read.header("date").expect("Date header").to_string();
+    jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(&date)
+        .expect("an RFC 9110 date");
+    // R-EXT-7: pending cannot be removed.
+    let blocked = patch(
+        json!({"email": "pat@other.test", "licenses": [{"id": ee, "operation": "remove"}]}),
+        409,
+    )
+    .await;
+    assert_eq!(blocked.error_code(), Some(codes::EXTERNAL_INVITATION_PENDING));
+    // R-EXT-6: nothing consumed until accepted; then an EXTERNAL user of the licence.
+    let units = |body: &Value| body["consumedUnits"].clone();
+    let detail = |q: &'static str| {
+        let api = &api;
+        let ee = ee.clone();
+        async move {
+            api.call(
+                Method::GET,
+                &format!("/v1/licenses/{ee}{q}"),
+                "/licenses/{licenseId}",
+                None,
+                200,
+            )
+            .await
+        }
+    };
+    assert_eq!(units(&detail("").await.body), json!(0));
+    let invitations = control.invitations(&org.org_id).await.unwrap();
+    assert_eq!(invitations.len(), 2);
+    assert!(invitations.iter().all(|i| i.state == "Pending"));
+    assert_eq!(
+        control
+            .answer_invitations(&["pat@other.test"], Some(&org.org_id), true)
+            .await
+            .unwrap(),
+        2
+    );
+    let users = detail("?includeAssignedTo=user").await;
+    assert_eq!(units(&users.body), json!(1));
+    assert_eq!(users.body["users"][0]["type"], json!("EXTERNAL"));
+    assert_eq!(users.body["users"][0]["email"], json!("pat@other.test"));
+    // Paging of the users (limit, Link: rel="next" with a `next` cursor).
+    patch(json!({"email": "kim@other.test", "licenses": [{"id": ee}]}), 200).await;
+    control
+        .answer_invitations(&["kim@other.test"], None, true)
+        .await
+        .unwrap();
+    let first = detail("?includeAssignedTo=user&limit=1").await;
+    assert_eq!(first.body["users"].as_array().unwrap().len(), 1);
+    let link = first.header("link").expect("Link header").to_string();
+    let next = link.trim_start_matches('<').split('>').next().unwrap().to_string();
+    let second = api.raw(Method::GET, &next, None).await;
+    assert_eq!(second.status, 200);
+    check_answer("GET", "/licenses/{licenseId}", &second);
+    assert_eq!(second.body["users"][0]["email"], json!("kim@other.test"));
+    assert!(second.header("link").is_none());
+    // Accepted accounts are removed like any licence (R-EXT-7).
+    let removed = patch(
+        json!({"email": "pat@other.test", "licenses": [{"id": ee, "operation": "remove"}],
+               "siteUrls": [{"siteUrl": "acme.webex.com", "accountType": "attendee", "operation": "remove"}]}),
+        200,
+    )
+    .await;
+    assert_eq!(removed.body["licenses"], json!([]));
+    assert!(
+        removed.body["siteUrls"].as_array().is_none_or(Vec::is_empty),
+        "{:#}",
+        removed.body
+    );
+    // R-EXT-1 / R-ORG-5: an org that does not allow cross-org licensing.
+    control
+        .patch_org(
+            &other.org_id,
+            OrgPatch {
+                allow_cross_org_licensing: Some(false),
+                ..OrgPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    let refused = patch(json!({"email": "pat@other.test", "licenses": [{"id": ee}]}), 403).await;
+    assert_eq!(refused.error_code(), Some(codes::EXTERNAL_CROSS_ORG_NOT_ALLOWED));
+    // R-EXT-5: 15 days on the virtual clock expire an invitation; assigning again re-sends it.
+    control
+        .patch_org(
+            &other.org_id,
+            OrgPatch {
+                allow_cross_org_licensing: Some(true),
+                ..OrgPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    patch(json!({"email": "pat@other.test", "licenses": [{"id": ee}]}), 200).await;
+    control
+        .advance_clock(Duration::from_secs(15 * 24 * 3600))
+        .await
+        .unwrap();
+    let expired = patch(json!({"email": "pat@other.test"}), 200).await;
+    assert!(
+        expired.body["pendingLicenses"].as_array().is_none_or(Vec::is_empty),
+        "{:#}",
+        expired.body
+    );
+    let again = patch(json!({"email": "pat@other.test", "licenses": [{"id": ee}]}), 200).await;
+    assert_eq!(again.body["pendingLicenses"], json!([ee]));
+    let pat = control.invitations(&org.org_id).await.unwrap();
+    let host = pat
+        .iter()
+        .find(|i| i.email == "pat@other.test" && i.account_type == "host")
+        .unwrap();
+    assert_eq!((host.state.as_str(), host.invitations_sent), ("Pending", 2));
     sim.shutdown().await;
 }
 

@@ -1,5 +1,5 @@
 //! `ExternalUser`: Meetings accounts on the org's sites for people outside it (R-EXT-*).
-//! The controller arrives in a later release; the API is drafted here so all kinds fit together.
+//! Reconciled by `controller::external_user`.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::common::OrgRef;
 
 /// Meetings account type on a site (R-EXT-4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum SiteAccountType {
     /// Can host meetings (the site's meeting licence).
     Host,
@@ -58,9 +58,38 @@ pub struct ExternalUserSpec {
     /// Sites and account types.
     #[x_kube(validation = Rule::new("size(self) > 0").message("name at least one Meetings site"))]
     pub sites: Vec<ExternalSite>,
-    /// Re-send an expired invitation by assigning again (R-EXT-5).
+    /// Re-send an expired invitation by assigning again (R-EXT-5). Without it an expired
+    /// invitation is reported (`Expired`) and left alone until the spec changes.
     #[serde(default)]
     pub reinvite_on_expiry: bool,
+}
+
+/// Where an invitation stands (R-EXT-4..6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum InvitationState {
+    /// Sent; the person has not answered yet. Expires 15 days after it was sent (R-EXT-5).
+    Pending,
+    /// Accepted: the account exists and a licence unit is consumed (R-EXT-6).
+    Accepted,
+    /// The person declined. A spec change sends a new invitation.
+    Declined,
+    /// Not answered within 15 days. `reinviteOnExpiry` (or a spec change) sends a new one.
+    Expired,
+}
+
+/// One site of the spec as Webex has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSiteStatus {
+    /// Site URL (lower case).
+    pub site_url: String,
+    /// `Host` or `Attendee`.
+    pub account_type: SiteAccountType,
+    /// Where the invitation to this account stands.
+    pub invitation: InvitationState,
+    /// When a pending invitation expires (RFC 3339, Webex's clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
 }
 
 /// Observed state of an external user.
@@ -70,14 +99,29 @@ pub struct ExternalUserStatus {
     /// Generation of the spec this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// Ready, Synced and RemovalBlocked conditions.
+    /// `Ready` (every site accepted), `Synced` (the last reconcile reached Webex) and, while a
+    /// deletion waits for a pending invitation, `RemovalBlocked` (R-EXT-7).
     #[serde(default)]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
-    /// `Pending`, `Accepted`, `Declined` or `Expired`.
+    /// The invitation as a whole: `Pending` while any site is pending, else `Declined` or
+    /// `Expired` if any site is, else `Accepted`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invitation: Option<String>,
-    /// When a pending invitation expires (RFC 3339), R-EXT-5.
+    pub invitation: Option<InvitationState>,
+    /// When the earliest pending invitation expires (RFC 3339), R-EXT-5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
+    /// The person's Webex id (a person of another org).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<String>,
+    /// The person's own org.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_org_id: Option<String>,
+    /// True when the person already had every account when the operator first looked (R-EXT-8):
+    /// nothing was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted: Option<bool>,
+    /// Per site of the spec.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<ExternalSiteStatus>,
 }

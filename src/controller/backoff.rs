@@ -69,6 +69,7 @@ impl Backoff {
 fn webex_retry_after(error: &ReconcileError) -> Option<Duration> {
     match error {
         ReconcileError::Webex { source, .. } => source.retry_after(),
+        ReconcileError::WaitingUntil { retry_in, .. } => Some(*retry_in),
         _ => None,
     }
 }

@@ -23,6 +23,8 @@ pub struct Context {
     /// One recorder for all reconciles, so repeated Events aggregate (style-anchors 6).
     pub recorder: Recorder,
     pub orgs: Arc<OrgRegistry>,
+    /// Listings of people that stand in for reads one by one (cold starts, bulk changes).
+    pub listings: super::listing::Listings,
     pub backoff: Backoff,
     pub options: RunOptions,
 }
@@ -63,6 +65,7 @@ impl Context {
             recorder: Recorder::new(client.clone(), reporter),
             client,
             orgs: Arc::default(),
+            listings: Default::default(),
             backoff: Backoff::default(),
             options,
         }

@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use crate::api::common::PAUSE_ANNOTATION;
 use crate::api::webex_user::WebexUser;
 use crate::controller::context::Context;
+use crate::controller::listing::Snapshot;
 use crate::controller::webex_user::plan::{self, UserAction, UserInputs};
 use crate::webex::client::PEOPLE_PAGE_SIZE;
 use crate::webex::model::Person;
@@ -31,6 +32,7 @@ pub async fn run(ctx: Arc<Context>, users: Store<WebexUser>, mut trigger: mpsc::
         if trigger.is_closed() {
             return;
         }
+        ctx.listings.expire();
         let now = Instant::now();
         for org_name in ctx.orgs.names() {
             let Some(handle) = ctx.orgs.get(&org_name) else {
@@ -44,6 +46,7 @@ pub async fn run(ctx: Arc<Context>, users: Store<WebexUser>, mut trigger: mpsc::
                 continue;
             }
             *due = now + jittered(interval);
+            let began = jiff::Timestamp::now();
             let people = match handle.client.background().list_people(PEOPLE_PAGE_SIZE).await {
                 Ok(people) => people,
                 Err(error) => {
@@ -52,7 +55,10 @@ pub async fn run(ctx: Arc<Context>, users: Store<WebexUser>, mut trigger: mpsc::
                 }
             };
             ctx.orgs.set_people_count(&org_name, people.len());
-            let index = PeopleIndex::new(&people);
+            // The reconciles this listing triggers read their people from it.
+            let snapshot = Arc::new(Snapshot::new(began, people));
+            ctx.listings.publish(&org_name, snapshot.clone());
+            let index = PeopleIndex::new(&snapshot.people);
             for user in users.state().into_iter().filter(|u| u.spec.org_ref.name == org_name) {
                 if changed(&user, &index, &handle.facts) && trigger.send(ObjectRef::from_obj(&*user)).await.is_err() {
                     return;

@@ -44,12 +44,21 @@ pub enum ReconcileError {
     /// The object has no namespace or name, which the API server never allows. Terminal.
     #[error("object has no {0}")]
     MissingMetadata(&'static str),
+
+    /// Something outside the operator must happen first, at a known time (an external user's
+    /// pending invitation blocks its removal until answered or expired, R-EXT-7). Retried after
+    /// `retry_in` without growing the object's backoff.
+    #[error("waiting: {what}")]
+    WaitingUntil {
+        what: String,
+        retry_in: std::time::Duration,
+    },
 }
 
 impl ReconcileError {
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Kube { .. } | Self::NotReady(_) | Self::DeprovisioningHeld { .. } => true,
+            Self::Kube { .. } | Self::NotReady(_) | Self::DeprovisioningHeld { .. } | Self::WaitingUntil { .. } => true,
             Self::DeletionBlocked(_) => false,
             Self::Webex { source, .. } => source.is_retryable(),
             Self::InvalidSpec(_) | Self::MissingMetadata(_) => false,

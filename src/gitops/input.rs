@@ -18,7 +18,7 @@ use crate::manifests::{self, ManifestError};
 /// The API version of every kind of the operator.
 pub const API_VERSION: &str = "webex.operator.io/v1alpha1";
 
-/// Kinds of the operator that have no controller yet: accepted, reported, not planned.
+/// Kinds of the operator that `plan` does not cover: accepted, reported, not planned.
 const NOT_PLANNED: &[&str] = &["LicenseTemplate", "UserClaim", "ExternalUser"];
 
 /// One decoded object and where it came from.
@@ -36,7 +36,7 @@ pub struct Inputs {
     pub users: Vec<Located<WebexUser>>,
     /// Secrets, only ever used to find a WebexOrg's token.
     pub secrets: Vec<Located<Secret>>,
-    /// Objects of the operator's group that are not planned (no controller yet): (location, kind).
+    /// Objects of the operator's group that are not planned: (location, kind).
     pub not_planned: Vec<(String, String)>,
     /// Objects of other groups (Namespaces, ...), skipped: (location, apiVersion/kind).
     pub ignored: Vec<(String, String)>,

@@ -791,7 +791,7 @@ pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
     let mut notes: Vec<String> = inputs
         .not_planned
         .iter()
-        .map(|(loc, kind)| format!("{loc}: {kind} is not planned (no controller yet)"))
+        .map(|(loc, kind)| format!("{loc}: {kind} is not planned (plan covers WebexOrg and WebexUser)"))
         .collect();
     if !inputs.ignored.is_empty() {
         notes.push(format!("{} object(s) of other kinds ignored", inputs.ignored.len()));

@@ -19,8 +19,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::sim::control_types::{
-    ActiveFault, ClockAdvance, ClockState, Counters, FaultRule, OrgPatch, OrgSeed, PersonSeed, RateLimit, SeededOrg,
-    SettingWrite, SignIn, SignInResult,
+    ActiveFault, ClockAdvance, ClockState, Counters, FaultRule, Invitation, InvitationAnswer, InvitationAnswered,
+    OrgPatch, OrgSeed, PersonSeed, RateLimit, SeededOrg, SettingWrite, SignIn, SignInResult,
 };
 use crate::webex::model::{ErrorBody, OrgSetting, Person};
 
@@ -206,6 +206,31 @@ impl SimControl {
             message: format!("unreadable clock {:?}: {e}", clock.now),
             body: None,
         })
+    }
+
+    /// The people accept (or decline) their pending external-user invitations from `org_id`
+    /// (every org when `None`), R-EXT-4. Returns how many invitations were answered.
+    pub async fn answer_invitations(
+        &self,
+        emails: &[&str],
+        org_id: Option<&str>,
+        accept: bool,
+    ) -> Result<usize, SimControlError> {
+        let body = InvitationAnswer {
+            emails: emails.iter().map(|e| e.to_string()).collect(),
+            org_id: org_id.map(str::to_string),
+            accept,
+        };
+        let out: InvitationAnswered = self
+            .json(Method::POST, "/_sim/invitations/respond", Some(&body))
+            .await?;
+        Ok(out.answered)
+    }
+
+    /// Every account `org_id` gave or offered to people of other orgs (R-EXT-*).
+    pub async fn invitations(&self, org_id: &str) -> Result<Vec<Invitation>, SimControlError> {
+        self.json::<_, ()>(Method::GET, &format!("/_sim/orgs/{org_id}/invitations"), None)
+            .await
     }
 
     /// Moves the virtual clock forward (whole seconds).

@@ -7,10 +7,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 use crate::sim::control_types::{
-    ActiveFault, ClockAdvance, ClockState, Counters, FaultRule, OrgPatch, OrgSeed, PersonSeed, RateLimit,
-    SeededLicense, SeededLocation, SeededOrg, SettingWrite, SignIn, SignInResult,
+    ActiveFault, ClockAdvance, ClockState, Counters, FaultRule, Invitation, InvitationAnswer, InvitationAnswered,
+    OrgPatch, OrgSeed, PersonSeed, RateLimit, SeededLicense, SeededLocation, SeededOrg, SettingWrite, SignIn,
+    SignInResult,
 };
 use crate::sim::error::ApiError;
+use crate::sim::external;
 use crate::sim::faults::check_rule;
 use crate::sim::roles::FULL_ADMIN;
 use crate::sim::rules;
@@ -107,6 +109,7 @@ pub async fn seed_org(State(app): State<AppState>, body: Bytes) -> Result<Json<S
             directory_sync: seed.directory_sync,
             sso: seed.sso,
             allow_admin_invite_emails: seed.allow_admin_invite_emails.unwrap_or(true),
+            allow_cross_org_licensing: seed.allow_cross_org_licensing.unwrap_or(true),
             locations,
             licenses,
             admin_token: token.clone(),
@@ -163,6 +166,7 @@ pub async fn get_org(
             "directorySync": org.directory_sync,
             "sso": org.sso,
             "allowAdminInviteEmails": org.allow_admin_invite_emails,
+            "allowCrossOrgLicensing": org.allow_cross_org_licensing,
         })))
     })
 }
@@ -185,7 +189,9 @@ pub async fn patch_org(
             directory_sync,
             sso,
             allow_admin_invite_emails,
+            allow_cross_org_licensing,
         } = patch;
+        org.allow_cross_org_licensing = allow_cross_org_licensing.unwrap_or(org.allow_cross_org_licensing);
         org.trial = trial.unwrap_or(org.trial);
         org.directory_sync = directory_sync.unwrap_or(org.directory_sync);
         org.sso = sso.unwrap_or(org.sso);
@@ -200,6 +206,9 @@ pub async fn delete_org(State(app): State<AppState>, Path(org_id): Path<String>)
         let uuid = org_uuid_of(s, &org_id)?;
         s.orgs.retain(|o| o.uuid != uuid);
         s.people.retain(|p| p.org_uuid != uuid);
+        let people: std::collections::HashSet<String> = s.people.iter().map(|p| p.uuid.clone()).collect();
+        s.external_grants
+            .retain(|g| g.org_uuid != uuid && people.contains(&g.person_uuid));
         Ok(StatusCode::NO_CONTENT)
     })
 }
@@ -341,6 +350,59 @@ pub async fn sign_in(State(app): State<AppState>, body: Bytes) -> Result<Json<Si
         })
     })?;
     Ok(Json(out))
+}
+
+/// `POST /_sim/invitations/respond`: the people accept or decline (R-EXT-4); accepting
+/// consumes licence units (R-EXT-6). 404 when one of them has no pending invitation (nothing
+/// is answered then).
+pub async fn respond_to_invitations(
+    State(app): State<AppState>,
+    body: Bytes,
+) -> Result<Json<InvitationAnswered>, ApiError> {
+    let req: InvitationAnswer = parse_json(&body)?;
+    app.store.mutate(|s| {
+        let org_uuid = match &req.org_id {
+            Some(id) => Some(org_uuid_of(s, id)?),
+            None => None,
+        };
+        let mut next = s.clone();
+        let mut answered = 0;
+        for email in &req.emails {
+            answered += external::respond(&mut next, email, org_uuid.as_deref(), req.accept)?;
+        }
+        *s = next;
+        Ok(Json(InvitationAnswered { answered }))
+    })
+}
+
+/// `GET /_sim/orgs/{orgId}/invitations`.
+pub async fn invitations(
+    State(app): State<AppState>,
+    Path(org_id): Path<String>,
+) -> Result<Json<Vec<Invitation>>, ApiError> {
+    app.store.read(|s| {
+        let uuid = org_uuid_of(s, &org_id)?;
+        let now = s.now();
+        Ok(Json(
+            s.external_grants
+                .iter()
+                .filter(|g| g.org_uuid == uuid)
+                .map(|g| {
+                    let person = s.person(&g.person_uuid);
+                    Invitation {
+                        email: person.map(|p| p.email().to_string()).unwrap_or_default(),
+                        person_id: person.map(SimPerson::public_id).unwrap_or_default(),
+                        site_url: g.site_url.clone(),
+                        account_type: g.account_type.clone(),
+                        state: g.state_at(now).to_string(),
+                        invited_at: format_time(g.invited_at),
+                        expires_at: format_time(g.expires_at),
+                        invitations_sent: g.invitations_sent,
+                    }
+                })
+                .collect(),
+        ))
+    })
 }
 
 fn clock_state(s: &SimState) -> ClockState {

@@ -23,6 +23,9 @@ pub struct OrgSeed {
     pub sso: bool,
     /// The automatic activation emails setting (R-ORG-1); Webex's default is on.
     pub allow_admin_invite_emails: Option<bool>,
+    /// Whether the org's users may receive accounts on other orgs' Meetings sites (R-ORG-5);
+    /// on when absent (a simulator assumption).
+    pub allow_cross_org_licensing: Option<bool>,
     /// Location names; each becomes a Webex Calling location with its own id.
     pub locations: Vec<String>,
     pub licenses: Vec<LicenseSeed>,
@@ -137,6 +140,9 @@ pub struct OrgPatch {
     pub sso: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_admin_invite_emails: Option<bool>,
+    /// R-ORG-5.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_cross_org_licensing: Option<bool>,
 }
 
 /// `POST /_sim/orgs/{orgId}/people`: an account created outside the operator (no rule checks but
@@ -185,6 +191,43 @@ impl PersonSeed {
 pub struct SettingWrite {
     pub key: String,
     pub value: serde_json::Value,
+}
+
+/// `POST /_sim/invitations/respond`: people accept or decline their pending external-user
+/// invitations (R-EXT-4), from one org (`orgId`) or from every org.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationAnswer {
+    pub emails: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    pub accept: bool,
+}
+
+/// `POST /_sim/invitations/respond` response.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationAnswered {
+    /// Invitations answered (one per site and account type).
+    pub answered: usize,
+}
+
+/// `GET /_sim/orgs/{orgId}/invitations`: every account the org gave or offered to people of
+/// other orgs, whatever its state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invitation {
+    pub email: String,
+    pub person_id: String,
+    pub site_url: String,
+    /// `host` or `attendee`.
+    pub account_type: String,
+    /// `Pending`, `Accepted`, `Declined` or `Expired` (on the virtual clock).
+    pub state: String,
+    pub invited_at: String,
+    pub expires_at: String,
+    /// Invitation emails sent (re-invitations after expiry add one).
+    pub invitations_sent: u32,
 }
 
 /// `POST /_sim/sign-in`.

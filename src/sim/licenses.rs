@@ -9,19 +9,17 @@ use serde::Serialize;
 
 use crate::sim::auth::Caller;
 use crate::sim::error::ApiError;
+use crate::sim::external;
 use crate::sim::faults::PartialFault;
 use crate::sim::people::{person_not_found, resolve_location};
 use crate::sim::rules::{self, CallingProps, RuleViolation};
-use crate::sim::state::{Org, person_uuid};
+use crate::sim::state::{Org, SimPerson, State as SimState, person_uuid};
 use crate::sim::{AppState, QueryParams, parse_json};
 use crate::webex::ids::{self, IdKind};
 use crate::webex::model::{
     License, LicenseList, LicenseOperation, LicenseRequest, PatchUserLicenses, PhoneNumber, SiteResponse,
     SiteUrlRequest, UserLicensesResponse, codes,
 };
-
-/// 400216: attendee site not known to the org (Cisco's code; not in `model::codes`).
-const INVALID_ATTENDEE_SITE: i64 = 400216;
 
 /// `GET /v1/licenses`.
 pub async fn list(caller: Caller, State(app): State<AppState>) -> Result<Json<LicenseList>, ApiError> {
@@ -53,40 +51,103 @@ struct LicenseWithUsers {
     users: Option<Vec<AssignedUser>>,
 }
 
-/// `GET /v1/licenses/{licenseId}`.
+/// Users per page of `GET /v1/licenses/{licenseId}?includeAssignedTo=user` (default and cap,
+/// webex-api-notes §3.2).
+pub const ASSIGNED_USERS_LIMIT: usize = 300;
+
+/// `GET /v1/licenses/{licenseId}`: with `includeAssignedTo=user` the licence's users, INTERNAL
+/// (the org's people holding it) then EXTERNAL (people of other orgs who accepted it, R-EXT-6),
+/// `limit` per page, the next page in a `Link` header (`next` cursor).
 pub async fn get(
     caller: Caller,
     State(app): State<AppState>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = QueryParams::parse(query.as_deref());
     let with_users = params
         .get("includeAssignedTo")
         .is_some_and(|v| v.eq_ignore_ascii_case("user"));
+    let limit = match params.get("limit") {
+        None => ASSIGNED_USERS_LIMIT,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ApiError::bad_request(format!("Invalid value for limit: {v}")))?
+            .min(ASSIGNED_USERS_LIMIT),
+    };
+    let offset = match params.get("next") {
+        None => 0,
+        Some(c) => decode_offset(c).ok_or_else(|| ApiError::bad_request("Invalid paging cursor."))?,
+    };
     app.store.read(|s| {
         let org = s.org(&caller.org_uuid).ok_or_else(ApiError::unauthorized)?;
         let license = org
             .license(&id)
             .ok_or_else(|| ApiError::not_found("License not found."))?;
+        let mut more = false;
         let users = with_users.then(|| {
-            s.people
+            let internal = s
+                .people
                 .iter()
                 .filter(|p| p.org_uuid == org.uuid && p.licenses.contains(&license.id))
-                .map(|p| AssignedUser {
+                .map(|p| (p, "INTERNAL"));
+            // People of other orgs who accepted this (Meetings) licence (R-EXT-6).
+            let external = external::holders(s, org, &license.id).map(|p| (p, "EXTERNAL"));
+            let mut page: Vec<AssignedUser> = internal
+                .chain(external)
+                .skip(offset)
+                .take(limit + 1)
+                .map(|(p, kind)| AssignedUser {
                     id: p.public_id(),
-                    kind: "INTERNAL",
+                    kind,
                     display_name: p.display_name.clone(),
                     email: p.email().to_string(),
                 })
-                .collect()
+                .collect();
+            more = page.len() > limit;
+            page.truncate(limit);
+            page
         });
-        Ok(Json(LicenseWithUsers {
+        let mut response = Json(LicenseWithUsers {
             license: s.license_to_wire(org, license),
             users,
         })
-        .into_response())
+        .into_response();
+        if more {
+            let host = headers
+                .get(axum::http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in params.pairs.iter().filter(|(k, _)| k != "next") {
+                query.append_pair(k, v);
+            }
+            query.append_pair("next", &encode_offset(offset + limit));
+            let link = format!("<http://{host}/v1/licenses/{id}?{}>; rel=\"next\"", query.finish());
+            if let Ok(value) = axum::http::HeaderValue::from_str(&link) {
+                response.headers_mut().insert(axum::http::header::LINK, value);
+            }
+        }
+        Ok(response)
     })
+}
+
+fn encode_offset(offset: usize) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("LICENSE_USER_PAGING/{offset}"))
+}
+
+fn decode_offset(cursor: &str) -> Option<usize> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    String::from_utf8(bytes)
+        .ok()?
+        .strip_prefix("LICENSE_USER_PAGING/")?
+        .parse()
+        .ok()
 }
 
 /// Validates a whole `PATCH /v1/licenses/users` request against the person's current licences.
@@ -171,6 +232,45 @@ fn site_response(entry: &str) -> SiteResponse {
     }
 }
 
+/// The caller's org and the person a `PATCH /v1/licenses/users` names (anywhere in Webex: people
+/// of other orgs are external users).
+fn patch_target(s: &SimState, caller: &Caller, req: &PatchUserLicenses) -> Result<(Org, SimPerson), ApiError> {
+    let org = s.org(&caller.org_uuid).cloned().ok_or_else(ApiError::unauthorized)?;
+    if req.org_id.as_deref().is_some_and(|o| !org.is_named_by(o)) {
+        return Err(ApiError::forbidden("orgId is not the organization of the caller."));
+    }
+    let uuid = match (&req.person_id, &req.email) {
+        (Some(id), _) => person_uuid(id).ok_or_else(person_not_found)?,
+        // R-EXT-2: an email without a Webex account is rejected.
+        (None, Some(email)) => s
+            .person_by_email(email)
+            .map(|p| p.uuid.clone())
+            .ok_or_else(person_not_found)?,
+        (None, None) => return Err(ApiError::bad_request("email or personId is required.")),
+    };
+    let person = s.person(&uuid).cloned().ok_or_else(person_not_found)?;
+    if req
+        .email
+        .as_deref()
+        .is_some_and(|e| !e.eq_ignore_ascii_case(person.email()))
+    {
+        return Err(ApiError::bad_request("email and personId name different people."));
+    }
+    Ok((org, person))
+}
+
+fn internal_view(org: &Org, p: &SimPerson) -> UserLicensesResponse {
+    UserLicensesResponse {
+        org_id: Some(ids::encode(IdKind::Organization, &org.uuid)),
+        person_id: Some(p.public_id()),
+        email: Some(p.email().to_string()),
+        licenses: p.licenses.clone(),
+        site_urls: p.site_urls.iter().map(|e| site_response(e)).collect(),
+        pending_licenses: Vec::new(),
+        pending_site_urls: Vec::new(),
+    }
+}
+
 /// `PATCH /v1/licenses/users`: all-or-nothing for validation errors; a `partial` fault applies
 /// only the first licence change and answers 206.
 pub async fn patch_users(
@@ -181,31 +281,24 @@ pub async fn patch_users(
 ) -> Result<Response, ApiError> {
     let req: PatchUserLicenses = parse_json(&body)?;
     let partial = partial.is_some();
+    if req.licenses.is_empty() && req.site_urls.is_empty() {
+        // Nothing to change: report the assignment without touching (or persisting) the state.
+        let out = app.store.read(|s| {
+            let (org, person) = patch_target(s, &caller, &req)?;
+            Ok::<_, ApiError>(if person.org_uuid == org.uuid {
+                internal_view(&org, &person)
+            } else {
+                external::view(s, &org, &person)
+            })
+        })?;
+        return Ok((StatusCode::OK, Json(out)).into_response());
+    }
     let (status, out) = app.store.mutate(|s| {
-        let org = s.org(&caller.org_uuid).cloned().ok_or_else(ApiError::unauthorized)?;
-        if req.org_id.as_deref().is_some_and(|o| !org.is_named_by(o)) {
-            return Err(ApiError::forbidden("orgId is not the organization of the caller."));
-        }
-        let uuid = match (&req.person_id, &req.email) {
-            (Some(id), _) => person_uuid(id).ok_or_else(person_not_found)?,
-            (None, Some(email)) => s
-                .person_by_email(email)
-                .map(|p| p.uuid.clone())
-                .ok_or_else(person_not_found)?,
-            (None, None) => return Err(ApiError::bad_request("email or personId is required.")),
-        };
-        // Users of other orgs (external users) are not supported yet.
-        let person = s
-            .person(&uuid)
-            .filter(|p| p.org_uuid == org.uuid)
-            .cloned()
-            .ok_or_else(person_not_found)?;
-        if req
-            .email
-            .as_deref()
-            .is_some_and(|e| !e.eq_ignore_ascii_case(person.email()))
-        {
-            return Err(ApiError::bad_request("email and personId name different people."));
+        let (org, person) = patch_target(s, &caller, &req)?;
+        let uuid = person.uuid.clone();
+        if person.org_uuid != org.uuid {
+            // A person of another org: an external user (R-EXT-*).
+            return external::patch(s, &org, &person, &req).map(|out| (StatusCode::OK, out));
         }
         let result = validate_patch(
             &org,
@@ -223,17 +316,7 @@ pub async fn patch_users(
             .collect();
         rules::check_cc_roles(&roles, &codes_held)?;
         for site in &req.site_urls {
-            if !site.account_type.eq_ignore_ascii_case("attendee")
-                || !org
-                    .licenses
-                    .iter()
-                    .any(|l| l.site_url.as_deref() == Some(site.site_url.as_str()))
-            {
-                return Err(ApiError::license(
-                    INVALID_ATTENDEE_SITE,
-                    format!("Request contains invalid attendee siteUrls: {}", site.site_url),
-                ));
-            }
+            external::check_attendee_site(&org, site)?;
         }
         let cut = partial && req.licenses.len() + req.site_urls.len() > 1;
         let (licence_reqs, site_reqs): (&[LicenseRequest], &[SiteUrlRequest]) = if cut {
@@ -284,15 +367,7 @@ pub async fn patch_users(
             }
         }
         p.last_modified = now;
-        let out = UserLicensesResponse {
-            org_id: Some(ids::encode(IdKind::Organization, &org.uuid)),
-            person_id: Some(p.public_id()),
-            email: Some(p.email().to_string()),
-            licenses: p.licenses.clone(),
-            site_urls: p.site_urls.iter().map(|e| site_response(e)).collect(),
-            pending_licenses: Vec::new(),
-            pending_site_urls: Vec::new(),
-        };
+        let out = internal_view(&org, p);
         Ok((
             if cut {
                 StatusCode::PARTIAL_CONTENT
@@ -328,6 +403,7 @@ mod tests {
             directory_sync: false,
             sso: false,
             allow_admin_invite_emails: true,
+            allow_cross_org_licensing: true,
             locations: vec![Location {
                 uuid: "loc".into(),
                 name: "HQ".into(),

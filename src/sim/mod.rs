@@ -12,6 +12,7 @@ pub mod control;
 pub mod control_api;
 pub mod control_types;
 pub mod error;
+pub mod external;
 pub mod faults;
 pub mod licenses;
 pub mod people;
@@ -153,6 +154,8 @@ pub fn router(app: AppState) -> Router {
         )
         .route("/_sim/orgs/{orgId}/settings", post(control_api::set_setting))
         .route("/_sim/sign-in", post(control_api::sign_in))
+        .route("/_sim/orgs/{orgId}/invitations", get(control_api::invitations))
+        .route("/_sim/invitations/respond", post(control_api::respond_to_invitations))
         .route("/_sim/clock", get(control_api::clock))
         .route("/_sim/clock/advance", post(control_api::advance_clock))
         .route(
@@ -176,7 +179,25 @@ pub fn router(app: AppState) -> Router {
             app.clone(),
             faults::count_requests,
         ))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), virtual_date))
         .with_state(app)
+}
+
+/// Every answer carries the virtual clock in its `Date` header (RFC 9110), so that a client can
+/// reason about Webex-side times such as invitation expiry (R-EXT-5) while tests move the clock.
+async fn virtual_date(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    let now = app.store.read(|s| s.now());
+    if let Ok(text) = jiff::fmt::rfc2822::DateTimePrinter::new().timestamp_to_rfc9110_string(&now)
+        && let Ok(value) = axum::http::HeaderValue::from_str(&text)
+    {
+        response.headers_mut().insert(axum::http::header::DATE, value);
+    }
+    response
 }
 
 async fn not_found() -> ApiError {

@@ -25,6 +25,9 @@ pub struct State {
     pub next_seq: u64,
     /// Virtual clock offset from the wall clock, in milliseconds.
     pub clock_offset_ms: i64,
+    /// Accounts orgs gave (or offered) to people of other orgs (R-EXT-*, `sim::external`).
+    #[serde(default)]
+    pub external_grants: Vec<crate::sim::external::ExternalGrant>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -37,10 +40,17 @@ pub struct Org {
     pub directory_sync: bool,
     pub sso: bool,
     pub allow_admin_invite_emails: bool,
+    /// Whether the org's users may receive accounts on other orgs' sites (R-ORG-5).
+    #[serde(default = "allowed")]
+    pub allow_cross_org_licensing: bool,
     pub locations: Vec<Location>,
     pub licenses: Vec<LicenseRec>,
     pub admin_token: String,
     pub admin_person_uuid: String,
+}
+
+fn allowed() -> bool {
+    true
 }
 
 impl Org {
@@ -249,11 +259,13 @@ impl State {
     /// The wire licence with consumption: a unit is consumed by each holder who has signed in at
     /// least once (R-USER-10).
     pub fn license_to_wire(&self, org: &Org, license: &LicenseRec) -> License {
-        let consumed = self
+        let internal = self
             .people
             .iter()
             .filter(|p| p.org_uuid == org.uuid && p.signed_in_once && p.licenses.contains(&license.id))
-            .count() as i64;
+            .count();
+        // External users consume a unit once they accept (R-EXT-6).
+        let consumed = (internal + crate::sim::external::holders(self, org, &license.id).count()) as i64;
         License {
             id: license.id.clone(),
             name: license.name.clone(),

@@ -57,8 +57,9 @@ macro_rules! label_values {
 pub enum Kind {
     WebexOrg,
     WebexUser,
+    ExternalUser,
 }
-label_values!(Kind { WebexOrg => "WebexOrg", WebexUser => "WebexUser" });
+label_values!(Kind { WebexOrg => "WebexOrg", WebexUser => "WebexUser", ExternalUser => "ExternalUser" });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {
@@ -77,6 +78,7 @@ pub enum ErrorCategory {
     MissingMetadata,
     DeprovisioningHeld,
     DeletionBlocked,
+    WaitingUntil,
 }
 label_values!(ErrorCategory {
     Kube => "Kube",
@@ -86,6 +88,7 @@ label_values!(ErrorCategory {
     MissingMetadata => "MissingMetadata",
     DeprovisioningHeld => "DeprovisioningHeld",
     DeletionBlocked => "DeletionBlocked",
+    WaitingUntil => "WaitingUntil",
 });
 
 impl From<&ReconcileError> for ErrorCategory {
@@ -98,6 +101,7 @@ impl From<&ReconcileError> for ErrorCategory {
             ReconcileError::MissingMetadata(_) => Self::MissingMetadata,
             ReconcileError::DeprovisioningHeld { .. } => Self::DeprovisioningHeld,
             ReconcileError::DeletionBlocked(_) => Self::DeletionBlocked,
+            ReconcileError::WaitingUntil { .. } => Self::WaitingUntil,
         }
     }
 }

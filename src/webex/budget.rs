@@ -55,6 +55,8 @@ struct Bucket {
     refilled_at: Instant,
     paused_until: Option<Instant>,
     user_waiting: usize,
+    /// User-driven callers queued behind the head of their queue.
+    user_queued: usize,
     throttled_total: u64,
     waited_total: u64,
 }
@@ -62,6 +64,11 @@ struct Bucket {
 #[derive(Debug)]
 pub struct Budget {
     bucket: Mutex<Bucket>,
+    /// Callers queue here, first come first served, one queue per priority: only the head of
+    /// each queue polls the bucket. (Without it, thousands of waiting reconciles each woke up
+    /// at every refill to find no token: a thundering herd that burnt the CPU.)
+    user_queue: tokio::sync::Mutex<()>,
+    background_queue: tokio::sync::Mutex<()>,
 }
 
 /// The rate never drops below this share of the configured one after 429s.
@@ -82,9 +89,12 @@ impl Budget {
                 refilled_at: Instant::now(),
                 paused_until: None,
                 user_waiting: 0,
+                user_queued: 0,
                 throttled_total: 0,
                 waited_total: 0,
             }),
+            user_queue: tokio::sync::Mutex::new(()),
+            background_queue: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -101,6 +111,14 @@ impl Budget {
 
     /// Waits until a call may go.
     pub async fn acquire(&self, priority: Priority) {
+        let _turn = match priority {
+            Priority::UserDriven => {
+                // Queued user-driven callers count as waiting too: background ones yield to them.
+                let _queued = Queued::new(self);
+                self.user_queue.lock().await
+            }
+            Priority::Background => self.background_queue.lock().await,
+        };
         let mut registered = false;
         loop {
             let wait = {
@@ -108,7 +126,7 @@ impl Budget {
                 let now = Instant::now();
                 b.refill(now);
                 let paused = b.paused_until.filter(|until| *until > now);
-                let yield_to_users = priority == Priority::Background && b.user_waiting > 0;
+                let yield_to_users = priority == Priority::Background && (b.user_waiting > 0 || b.user_queued > 0);
                 match paused {
                     Some(until) => until - now,
                     None if b.tokens >= 1.0 && !yield_to_users => {
@@ -175,6 +193,23 @@ impl Budget {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Bucket> {
         self.bucket.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Counts a user-driven caller as queued until its turn comes (or it gives up).
+struct Queued<'a>(&'a Budget);
+
+impl<'a> Queued<'a> {
+    fn new(budget: &'a Budget) -> Self {
+        budget.lock().user_queued += 1;
+        Self(budget)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        let mut b = self.0.lock();
+        b.user_queued = b.user_queued.saturating_sub(1);
     }
 }
 

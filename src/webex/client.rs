@@ -16,8 +16,8 @@ use url::Url;
 use super::budget::{Budget, BudgetConfig, Priority};
 use super::error::WebexError;
 use super::model::{
-    License, LicenseList, OrgSetting, PatchUserLicenses, Person, PersonList, PersonWrite, Role, RoleList,
-    UserLicensesResponse,
+    License, LicenseList, LicenseUser, LicenseWithUsers, OrgSetting, PatchUserLicenses, Person, PersonList,
+    PersonWrite, Role, RoleList, UserLicensesResponse,
 };
 
 /// A bearer token that never prints itself.
@@ -61,6 +61,9 @@ pub struct LicensePatchOutcome {
     pub response: UserLicensesResponse,
     /// 206: only some of the changes were applied; re-read the person.
     pub partial: bool,
+    /// Webex's clock at the answer (the `Date` header): invitation expiry is reckoned on it
+    /// (R-EXT-5).
+    pub server_date: Option<jiff::Timestamp>,
 }
 
 /// Page size for listing people (the People API default and cap with `callingData`).
@@ -222,14 +225,43 @@ impl WebexClient {
     pub async fn patch_user_licenses(&self, body: &PatchUserLicenses) -> Result<LicensePatchOutcome, WebexError> {
         let url = self.url("v1/licenses/users")?;
         let endpoint = "PATCH /v1/licenses/users".to_string();
-        let (status, bytes) = self
-            .send_raw(Method::PATCH, url, Some(body), Idempotency::Idempotent)
+        let answer = self
+            .send_with_retry(Method::PATCH, url, Some(body), Idempotency::Idempotent)
             .await?;
+        let status = answer.status();
+        let server_date = answer
+            .headers()
+            .get(header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| jiff::fmt::rfc2822::DateTimeParser::new().parse_timestamp(v).ok());
+        let bytes = answer.bytes().await.map_err(|source| WebexError::Transport {
+            endpoint: endpoint.clone(),
+            source,
+        })?;
         let response = serde_json::from_slice(&bytes).map_err(|source| WebexError::Decode { endpoint, source })?;
         Ok(LicensePatchOutcome {
             response,
             partial: status == StatusCode::PARTIAL_CONTENT,
+            server_date,
         })
+    }
+
+    /// Everyone a licence is assigned to (`includeAssignedTo=user`, 300 per page, following
+    /// `Link: rel="next"`), INTERNAL and EXTERNAL (R-EXT-6).
+    pub async fn license_users(&self, license_id: &str) -> Result<Vec<LicenseUser>, WebexError> {
+        let mut url = self.url(&format!("v1/licenses/{license_id}"))?;
+        url.query_pairs_mut()
+            .append_pair("includeAssignedTo", "user")
+            .append_pair("limit", "300");
+        let mut users = Vec::new();
+        loop {
+            let (page, next): (LicenseWithUsers, Option<Url>) = self.get_page(url).await?;
+            users.extend(page.users);
+            match next {
+                Some(next) => url = next,
+                None => return Ok(users),
+            }
+        }
     }
 
     pub async fn list_roles(&self) -> Result<Vec<Role>, WebexError> {

@@ -158,6 +158,31 @@ pub struct LicenseList {
     pub items: Vec<License>,
 }
 
+/// One user of a licence (`GET /v1/licenses/{id}?includeAssignedTo=user`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LicenseUser {
+    #[serde(default)]
+    pub id: String,
+    /// `INTERNAL` (a person of the org) or `EXTERNAL` (of another org).
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub email: String,
+}
+
+/// A licence with its users (`LicensewithUsers`); one page of them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LicenseWithUsers {
+    #[serde(flatten)]
+    pub license: License,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub users: Vec<LicenseUser>,
+}
+
 /// `add` or `remove` in `PATCH /v1/licenses/users`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -308,6 +333,11 @@ pub mod codes {
     pub const PEOPLE_DIRECTORY_SYNC: i64 = 403001;
     /// Calling user names break R-USER-2.
     pub const PEOPLE_INVALID_CALLING_NAME: i64 = 400120;
+    /// The external user's org does not allow cross-org licensing (R-EXT-1, R-ORG-5). Project
+    /// convention, like the `PEOPLE_*` codes: Cisco documents no code for it.
+    pub const EXTERNAL_CROSS_ORG_NOT_ALLOWED: i64 = 403002;
+    /// An external user's pending invitation cannot be removed (R-EXT-7). Project convention.
+    pub const EXTERNAL_INVITATION_PENDING: i64 = 409004;
 }
 
 fn bool_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {

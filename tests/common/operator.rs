@@ -69,6 +69,12 @@ impl SimProcess {
 }
 
 pub async fn start_sim() -> SimProcess {
+    start_sim_with(true).await
+}
+
+/// A simulator process; `persist: false` keeps its state in memory only (no `--state-file`):
+/// the state file is rewritten whole after every change, which dominates load tests.
+pub async fn start_sim_with(persist: bool) -> SimProcess {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
@@ -76,17 +82,11 @@ pub async fn start_sim() -> SimProcess {
     let state_dir = tempfile::tempdir().expect("temp dir").keep();
     let state_file = state_dir.join("sim-state.json");
     let listen = format!("127.0.0.1:{port}");
-    let process = spawn(
-        "sim",
-        &[("RUST_LOG", "warn".into())],
-        &[
-            "sim",
-            "--listen",
-            &listen,
-            "--state-file",
-            state_file.to_str().expect("utf-8 path"),
-        ],
-    );
+    let mut args = vec!["sim", "--listen", &listen];
+    if persist {
+        args.extend(["--state-file", state_file.to_str().expect("utf-8 path")]);
+    }
+    let process = spawn("sim", &[("RUST_LOG", "warn".into())], &args);
     let base_url = format!("http://{listen}");
     let control = SimControl::new(&base_url);
     wait_until(Duration::from_secs(20), "the simulator answers", || async {

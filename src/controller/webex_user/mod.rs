@@ -26,6 +26,13 @@ use crate::webex::model::Person;
 use plan::{UserAction, UserInputs, UserPlan, UserReason, Verdict};
 
 pub async fn reconcile(user: Arc<WebexUser>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    // A few reconciles per org at once (`listing::RECONCILES_PER_ORG`); the others wait here, in
+    // a small future: the reconcile's own is allocated (boxed) only once it runs.
+    let _entered = ctx.listings.enter(&user.spec.org_ref.name).await;
+    Box::pin(reconcile_object(user, ctx)).await
+}
+
+async fn reconcile_object(user: Arc<WebexUser>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     let span = tracing::info_span!("reconcile", kind = "WebexUser", namespace = user.namespace().unwrap_or_default(), name = %user.name_any());
     async move {
         let namespace = user.namespace().ok_or(ReconcileError::MissingMetadata("namespace"))?;
@@ -81,8 +88,8 @@ fn flatten_finalizer_error(error: finalizer::Error<ReconcileError>) -> Reconcile
 /// `controller::listing`), else by the id in status, else by email (false).
 async fn observe(ctx: &Context, user: &WebexUser, org: &OrgHandle) -> Result<(Option<Person>, bool), ReconcileError> {
     let status = user.status.clone().unwrap_or_default();
+    // The caller has entered the org (`reconcile`): it counts as a reader.
     let org_name = &user.spec.org_ref.name;
-    let _reading = ctx.listings.reading(org_name);
     let key = match (&status.person_id, &status.create_requested_at) {
         (Some(id), _) => Some(listing::Key::Id(id)),
         (None, None) => Some(listing::Key::FirstCreate(&user.spec.email)),
@@ -233,6 +240,18 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
                 server = status.clone();
             }
             if let Err(error) = outcome {
+                let stale =
+                    listed && matches!(&error, ReconcileError::Webex { source, .. } if source.status() == Some(404));
+                let error = if stale {
+                    // The person went away after the org was listed: read it afresh, soon.
+                    ctx.listings.invalidate(&user.spec.org_ref.name);
+                    ReconcileError::NotReady(format!(
+                        "{} (the org's listing was out of date; reading the person again)",
+                        error.describe()
+                    ))
+                } else {
+                    error
+                };
                 return fail(ctx, &user, &server, &status, error).await;
             }
         }

@@ -1,0 +1,459 @@
+//! The ExternalUser reconciler (I/O): read what the org has given the person (one `PATCH
+//! /v1/licenses/users` without changes), let `plan` decide, send the one licence change,
+//! report status, Events and conditions. Deletion removes the org's accounts through a
+//! finalizer, and waits while an invitation is pending (R-EXT-7).
+//!
+//! Polling: a pending object is looked at again at its expiry and at most once per
+//! `--resync-seconds`; host acceptances are noticed sooner by `watch` (one licence listing per
+//! Meetings site and org, not one call per object).
+
+pub mod plan;
+pub mod watch;
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use kube::api::Api;
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::{self, Event as FinalizerEvent, finalizer};
+use kube::{Resource, ResourceExt};
+use tracing::Instrument;
+
+use crate::api::common::{PAUSE_ANNOTATION, USER_FINALIZER};
+use crate::api::conditions::{self, ConditionUpdate, READY, SYNCED};
+use crate::api::external_user::{ExternalUser, ExternalUserStatus};
+use crate::controller::context::Context;
+use crate::controller::error::{ReconcileError, webex_err};
+use crate::controller::org_registry::OrgHandle;
+use crate::webex::error::WebexError;
+use crate::webex::model::{PatchUserLicenses, codes};
+use plan::{ExternalReason, Inputs, Observed, Removal, Verdict};
+
+/// Condition type while a deletion waits for a pending invitation (R-EXT-7).
+pub const REMOVAL_BLOCKED: &str = "RemovalBlocked";
+
+pub async fn reconcile(object: Arc<ExternalUser>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    let span = tracing::info_span!("reconcile", kind = "ExternalUser", namespace = object.namespace().unwrap_or_default(), name = %object.name_any());
+    async move {
+        let namespace = object.namespace().ok_or(ReconcileError::MissingMetadata("namespace"))?;
+        if object.annotations().get(PAUSE_ANNOTATION).is_some_and(|v| v != "false") {
+            let status = object.status.clone().unwrap_or_default();
+            let message = format!("paused by the {PAUSE_ANNOTATION} annotation");
+            let verdict = Verdict::Blocked {
+                reason: ExternalReason::Paused,
+                message,
+            };
+            write_status(&ctx, &object, &status, &status, &verdict, None).await?;
+            return Ok(Action::await_change());
+        }
+        let api: Api<ExternalUser> = Api::namespaced(ctx.client.clone(), &namespace);
+        let key = object_key(&object);
+        let result = finalizer(&api, USER_FINALIZER, object, |event| async {
+            match event {
+                FinalizerEvent::Apply(object) => apply(object, &ctx).await,
+                FinalizerEvent::Cleanup(object) => cleanup(object, &ctx).await,
+            }
+        })
+        .await
+        .map_err(flatten_finalizer_error);
+        if result.is_ok() {
+            ctx.backoff.reset(&key);
+        }
+        result
+    }
+    .instrument(span)
+    .await
+}
+
+pub fn error_policy(object: Arc<ExternalUser>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
+    tracing::warn!(name = %object.name_any(), category = error.category(), error = %error.describe(), "ExternalUser reconcile failed");
+    ctx.backoff.on_error(&object_key(&object), error)
+}
+
+fn object_key(object: &ExternalUser) -> String {
+    format!(
+        "ExternalUser/{}/{}",
+        object.namespace().unwrap_or_default(),
+        object.name_any()
+    )
+}
+
+fn flatten_finalizer_error(error: finalizer::Error<ReconcileError>) -> ReconcileError {
+    match error {
+        finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
+        finalizer::Error::AddFinalizer(source) | finalizer::Error::RemoveFinalizer(source) => ReconcileError::Kube {
+            context: "update the finalizer",
+            source,
+        },
+        finalizer::Error::UnnamedObject => ReconcileError::MissingMetadata("name"),
+        finalizer::Error::InvalidFinalizer => ReconcileError::InvalidSpec("invalid finalizer name".into()),
+    }
+}
+
+/// One licence call (a change, or none to only read) and what it says about the person.
+struct Answer {
+    observed: Observed,
+    /// Webex's clock; this replica's when the answer has no `Date`.
+    now: Timestamp,
+}
+
+/// Sends `body` (no changes: a pure read) and reads the answer. `Ok(None)`: the email has no
+/// Webex account (R-EXT-2).
+async fn send(
+    org: &OrgHandle,
+    body: &PatchUserLicenses,
+    action: &'static str,
+) -> Result<Option<Answer>, ReconcileError> {
+    match org.client.patch_user_licenses(body).await {
+        Ok(outcome) => Ok(Some(Answer {
+            observed: plan::observe(&org.facts, &outcome.response),
+            now: outcome.server_date.unwrap_or_else(Timestamp::now),
+        })),
+        Err(e) if e.status() == Some(404) => Ok(None),
+        Err(e) => Err(webex_err(action)(e)),
+    }
+}
+
+fn read_body(email: &str) -> PatchUserLicenses {
+    PatchUserLicenses {
+        email: Some(email.to_string()),
+        ..PatchUserLicenses::default()
+    }
+}
+
+fn no_account(email: &str) -> Verdict {
+    Verdict::Blocked {
+        reason: ExternalReason::NoWebexAccount,
+        message: format!(
+            "{email} has no Webex account; only emails of existing Webex accounts can be invited (R-EXT-2)"
+        ),
+    }
+}
+
+async fn apply(object: Arc<ExternalUser>, ctx: &Context) -> Result<Action, ReconcileError> {
+    let namespace = object.namespace().ok_or(ReconcileError::MissingMetadata("namespace"))?;
+    let previous = object.status.clone().unwrap_or_default();
+    let resync = ctx.options.resync;
+    let Some(org) = ctx.orgs.get(&object.spec.org_ref.name) else {
+        let message = format!("WebexOrg {} is missing or not ready", object.spec.org_ref.name);
+        let verdict = Verdict::Waiting {
+            reason: ExternalReason::OrgNotReady,
+            message: message.clone(),
+        };
+        write_status(ctx, &object, &previous, &previous, &verdict, None).await?;
+        return Err(ReconcileError::NotReady(message));
+    };
+    if let Some((reason, message)) = plan::precheck(&object.spec, &namespace, &org.facts) {
+        let verdict = Verdict::Blocked { reason, message };
+        announce(ctx, &object, &previous, &verdict).await;
+        write_status(ctx, &object, &previous, &previous, &verdict, None).await?;
+        return Ok(Action::await_change());
+    }
+    let email = object.spec.email.clone();
+    let answer = match send(&org, &read_body(&email), "read the person's accounts").await {
+        Ok(Some(answer)) => answer,
+        Ok(None) => return refuse(ctx, &object, &previous, no_account(&email), resync).await,
+        Err(error) => return fail(ctx, &object, &previous, error).await,
+    };
+    let generation = object.meta().generation;
+    let decided = plan::plan(Inputs {
+        spec: &object.spec,
+        status: &previous,
+        generation,
+        org: &org.facts,
+        observed: &answer.observed,
+        now: answer.now,
+    });
+    let mut status = previous.clone();
+    status.person_id = answer.observed.person_id.clone().or(status.person_id);
+    status.person_org_id = answer.observed.person_org_id.clone().or(status.person_org_id);
+    let reference = object.object_ref(&());
+    if !decided.adopt.is_empty() {
+        status.adopted = Some(decided.adopt.len() == object.spec.sites.len());
+        ctx.event(
+            &reference,
+            false,
+            "Adopted",
+            "AdoptExternalUser",
+            format!(
+                "{email} already has {} on this org's sites; nothing was sent (R-EXT-8)",
+                describe(&decided.adopt)
+            ),
+        )
+        .await;
+    }
+    if let Some(change) = &decided.change {
+        match send(&org, change, "assign Meetings accounts").await {
+            Ok(Some(_)) => {}
+            Ok(None) => return refuse(ctx, &object, &status, no_account(&email), resync).await,
+            Err(error) => return fail(ctx, &object, &status, error).await,
+        }
+        let added: Vec<String> = change
+            .licenses
+            .iter()
+            .filter(|l| l.operation == crate::webex::model::LicenseOperation::Add)
+            .filter_map(|l| {
+                org.facts
+                    .licenses
+                    .iter()
+                    .find(|o| o.id == l.id)
+                    .and_then(|o| o.site_url.clone())
+                    .map(|s| format!("{s} (host)"))
+            })
+            .chain(
+                change
+                    .site_urls
+                    .iter()
+                    .filter(|s| s.operation == crate::webex::model::LicenseOperation::Add)
+                    .map(|s| format!("{} (attendee)", s.site_url)),
+            )
+            .collect();
+        let removed = change.licenses.len() + change.site_urls.len() - added.len();
+        if !added.is_empty() {
+            let (reason, what) = if decided.reinvite.is_empty() {
+                ("Invited", "invited")
+            } else {
+                (
+                    "Reinvited",
+                    "invited again after the last invitation expired (R-EXT-5):",
+                )
+            };
+            let expiry = decided
+                .expires_at
+                .map_or_else(String::new, |t| format!("; the invitation expires {t} (R-EXT-5)"));
+            ctx.event(
+                &reference,
+                false,
+                reason,
+                "AssignLicenses",
+                format!("{email} {what} {}{expiry}", added.join(", ")),
+            )
+            .await;
+        }
+        if removed > 0 {
+            ctx.event(
+                &reference,
+                false,
+                "Removed",
+                "RemoveLicenses",
+                format!("removed {removed} account(s) of {email} the spec no longer names"),
+            )
+            .await;
+        }
+    }
+    status.sites = decided.sites.clone();
+    status.invitation = decided.invitation;
+    status.expires_at = decided.expires_at.map(|t| t.to_string());
+    announce(ctx, &object, &previous, &decided.verdict).await;
+    write_status(ctx, &object, &previous, &status, &decided.verdict, Some(true)).await?;
+    Ok(Action::requeue(match &decided.verdict {
+        Verdict::Ready => resync,
+        _ => plan::next_check(decided.expires_at, answer.now, resync),
+    }))
+}
+
+/// A refusal that retrying soon cannot fix: reported, looked at again once per resync (the
+/// person may create an account, the other org may change its setting).
+async fn refuse(
+    ctx: &Context,
+    object: &ExternalUser,
+    status: &ExternalUserStatus,
+    verdict: Verdict,
+    resync: std::time::Duration,
+) -> Result<Action, ReconcileError> {
+    let previous = object.status.clone().unwrap_or_default();
+    announce(ctx, object, &previous, &verdict).await;
+    write_status(ctx, object, &previous, status, &verdict, Some(false)).await?;
+    Ok(Action::requeue(resync))
+}
+
+/// A failed Webex call: the rule it broke (R-EXT-1 / R-ORG-5), a rejection, or a retryable
+/// failure that goes back to the controller for backoff. The message carries the tracking id.
+async fn fail(
+    ctx: &Context,
+    object: &ExternalUser,
+    status: &ExternalUserStatus,
+    error: ReconcileError,
+) -> Result<Action, ReconcileError> {
+    let mut message = error.describe();
+    let webex: Option<&WebexError> = match &error {
+        ReconcileError::Webex { source, .. } => Some(source),
+        _ => None,
+    };
+    if let Some(tracking) = webex.and_then(WebexError::tracking_id)
+        && !message.contains(tracking)
+    {
+        message.push_str(&format!(" (Webex trackingId {tracking})"));
+    }
+    if webex.is_some_and(|e| e.has_code(codes::EXTERNAL_CROSS_ORG_NOT_ALLOWED)) {
+        let verdict = Verdict::Blocked {
+            reason: ExternalReason::CrossOrgLicensingNotAllowed,
+            message: format!(
+                "the organisation of {} does not allow its users to receive accounts on other organisations' sites; it must allow cross-org licensing first (R-EXT-1, R-ORG-5): {message}",
+                object.spec.email
+            ),
+        };
+        return refuse(ctx, object, status, verdict, ctx.options.resync).await;
+    }
+    if error.is_retryable() {
+        let verdict = Verdict::Waiting {
+            reason: ExternalReason::WebexUnavailable,
+            message,
+        };
+        write_status(
+            ctx,
+            object,
+            &object.status.clone().unwrap_or_default(),
+            status,
+            &verdict,
+            Some(false),
+        )
+        .await?;
+        return Err(error);
+    }
+    let verdict = Verdict::Blocked {
+        reason: ExternalReason::WebexRejected,
+        message,
+    };
+    refuse(ctx, object, status, verdict, ctx.options.resync).await
+}
+
+async fn cleanup(object: Arc<ExternalUser>, ctx: &Context) -> Result<Action, ReconcileError> {
+    let status = object.status.clone().unwrap_or_default();
+    if status.person_id.is_none() && status.invitation.is_none() {
+        return Ok(Action::await_change()); // never reached Webex: nothing to undo
+    }
+    let org = ctx.orgs.get(&object.spec.org_ref.name).ok_or_else(|| {
+        ReconcileError::NotReady(format!(
+            "WebexOrg {} to remove the external user's accounts",
+            object.spec.org_ref.name
+        ))
+    })?;
+    let email = object.spec.email.clone();
+    let Some(answer) = send(&org, &read_body(&email), "read the person's accounts").await? else {
+        return Ok(Action::await_change()); // the account is gone, and with it our licences
+    };
+    match plan::plan_removal(&object.spec, &status, &org.facts, &answer.observed, answer.now) {
+        Removal::Done => Ok(Action::await_change()),
+        Removal::Remove(body) => {
+            send(&org, &body, "remove the external user's accounts").await?;
+            ctx.event(
+                &object.object_ref(&()),
+                false,
+                "Removed",
+                "RemoveLicenses",
+                format!(
+                    "removed every account of {email} on this org's sites ({} licence(s), {} attendee site(s)), R-EXT-7",
+                    body.licenses.len(),
+                    body.site_urls.len()
+                ),
+            )
+            .await;
+            Ok(Action::await_change())
+        }
+        Removal::Blocked { until } => {
+            let what = format!(
+                "{email} has a pending invitation, which Webex cannot withdraw; the removal proceeds once it is accepted, declined or expired, at the latest {until} (R-EXT-7)"
+            );
+            let verdict = Verdict::Waiting {
+                reason: ExternalReason::RemovalBlocked,
+                message: what.clone(),
+            };
+            let previous_blocked =
+                conditions::find(&status.conditions, REMOVAL_BLOCKED).is_some_and(|c| c.status == "True");
+            if !previous_blocked {
+                ctx.event(
+                    &object.object_ref(&()),
+                    true,
+                    "RemovalBlocked",
+                    "RemoveLicenses",
+                    what.clone(),
+                )
+                .await;
+            }
+            let mut next = status.clone();
+            next.conditions = conditions::merge(
+                &status.conditions,
+                &[ConditionUpdate::new(
+                    REMOVAL_BLOCKED,
+                    true,
+                    "InvitationPending",
+                    what.clone(),
+                )],
+                object.meta().generation,
+                Timestamp::now(),
+            );
+            write_status(ctx, &object, &status, &next, &verdict, Some(true)).await?;
+            Err(ReconcileError::WaitingUntil {
+                what,
+                retry_in: plan::next_check(Some(until), answer.now, ctx.options.resync),
+            })
+        }
+    }
+}
+
+fn describe(keys: &std::collections::BTreeSet<plan::SiteKey>) -> String {
+    keys.iter()
+        .map(|(site, kind)| format!("{site} ({kind:?})"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An Event when the Ready reason changes (not on every reconcile).
+async fn announce(ctx: &Context, object: &ExternalUser, previous: &ExternalUserStatus, verdict: &Verdict) {
+    let (reason, message, warning) = match verdict {
+        Verdict::Ready => (
+            ExternalReason::Accepted,
+            format!("{} accepted: every account is active (R-EXT-6)", object.spec.email),
+            false,
+        ),
+        Verdict::Waiting { .. } => return, // the Invited Event already says it
+        Verdict::Blocked { reason, message } => (*reason, message.clone(), true),
+    };
+    let was = conditions::find(&previous.conditions, READY).map(|c| c.reason.as_str());
+    if was != Some(<&str>::from(reason)) {
+        ctx.event(&object.object_ref(&()), warning, reason.into(), "Reconcile", message)
+            .await;
+    }
+}
+
+/// Writes `status` with the verdict's conditions, unless nothing changed compared with
+/// `baseline` (steady state makes no writes).
+async fn write_status(
+    ctx: &Context,
+    object: &ExternalUser,
+    baseline: &ExternalUserStatus,
+    status: &ExternalUserStatus,
+    verdict: &Verdict,
+    synced: Option<bool>,
+) -> Result<(), ReconcileError> {
+    let generation = object.meta().generation;
+    let (ready, reason, message) = match verdict {
+        Verdict::Ready => (
+            true,
+            ExternalReason::Accepted,
+            format!("{} accepted every site of the spec", object.spec.email),
+        ),
+        Verdict::Waiting { reason, message } | Verdict::Blocked { reason, message } => {
+            (false, *reason, message.clone())
+        }
+    };
+    let mut updates = vec![ConditionUpdate::new(READY, ready, reason.into(), message.clone())];
+    match synced {
+        Some(true) => updates.push(ConditionUpdate::new(
+            SYNCED,
+            true,
+            "Synced",
+            "the last reconcile reached Webex",
+        )),
+        Some(false) => updates.push(ConditionUpdate::new(SYNCED, false, reason.into(), message)),
+        None => {}
+    }
+    let mut next = status.clone();
+    next.observed_generation = generation;
+    next.conditions = conditions::merge(&status.conditions, &updates, generation, Timestamp::now());
+    if next == *baseline {
+        return Ok(());
+    }
+    ctx.apply_status(object, &next).await
+}
