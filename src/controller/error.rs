@@ -83,6 +83,22 @@ impl ReconcileError {
     }
 }
 
+/// The finalizer helper's errors, flattened back to the reconcile's own (style-anchors 2).
+impl From<kube::runtime::finalizer::Error<ReconcileError>> for ReconcileError {
+    fn from(error: kube::runtime::finalizer::Error<ReconcileError>) -> Self {
+        use kube::runtime::finalizer::Error;
+        match error {
+            Error::ApplyFailed(e) | Error::CleanupFailed(e) => e,
+            Error::AddFinalizer(source) | Error::RemoveFinalizer(source) => ReconcileError::Kube {
+                context: "update the finalizer",
+                source,
+            },
+            Error::UnnamedObject => ReconcileError::MissingMetadata("name"),
+            Error::InvalidFinalizer => ReconcileError::InvalidSpec("invalid finalizer name".into()),
+        }
+    }
+}
+
 pub fn kube_err(context: &'static str) -> impl FnOnce(kube::Error) -> ReconcileError {
     move |source| ReconcileError::Kube { context, source }
 }

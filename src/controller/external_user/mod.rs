@@ -15,7 +15,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::runtime::finalizer::{self, Event as FinalizerEvent, finalizer};
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::{Resource, ResourceExt};
 use tracing::Instrument;
 
@@ -55,7 +55,7 @@ pub async fn reconcile(object: Arc<ExternalUser>, ctx: Arc<Context>) -> Result<A
             }
         })
         .await
-        .map_err(flatten_finalizer_error);
+        .map_err(ReconcileError::from);
         if result.is_ok() {
             ctx.backoff.reset(&key);
         }
@@ -76,18 +76,6 @@ fn object_key(object: &ExternalUser) -> String {
         object.namespace().unwrap_or_default(),
         object.name_any()
     )
-}
-
-fn flatten_finalizer_error(error: finalizer::Error<ReconcileError>) -> ReconcileError {
-    match error {
-        finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
-        finalizer::Error::AddFinalizer(source) | finalizer::Error::RemoveFinalizer(source) => ReconcileError::Kube {
-            context: "update the finalizer",
-            source,
-        },
-        finalizer::Error::UnnamedObject => ReconcileError::MissingMetadata("name"),
-        finalizer::Error::InvalidFinalizer => ReconcileError::InvalidSpec("invalid finalizer name".into()),
-    }
 }
 
 /// One licence call (a change, or none to only read) and what it says about the person.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::runtime::finalizer::{self, Event as FinalizerEvent, finalizer};
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::{Resource, ResourceExt};
 use tracing::Instrument;
 
@@ -49,7 +49,7 @@ async fn reconcile_object(user: Arc<WebexUser>, ctx: Arc<Context>) -> Result<Act
             }
         })
         .await
-        .map_err(flatten_finalizer_error);
+        .map_err(ReconcileError::from);
         if result.is_ok() {
             ctx.backoff.reset(&key);
         }
@@ -70,18 +70,6 @@ fn object_key(user: &WebexUser) -> String {
 
 fn is_paused(user: &WebexUser) -> bool {
     user.annotations().get(PAUSE_ANNOTATION).is_some_and(|v| v != "false")
-}
-
-fn flatten_finalizer_error(error: finalizer::Error<ReconcileError>) -> ReconcileError {
-    match error {
-        finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
-        finalizer::Error::AddFinalizer(source) | finalizer::Error::RemoveFinalizer(source) => ReconcileError::Kube {
-            context: "update the finalizer",
-            source,
-        },
-        finalizer::Error::UnnamedObject => ReconcileError::MissingMetadata("name"),
-        finalizer::Error::InvalidFinalizer => ReconcileError::InvalidSpec("invalid finalizer name".into()),
-    }
 }
 
 /// Observes the person: from a listing of the org where one stands in for the read (true; see
