@@ -71,6 +71,10 @@ struct Args {
     /// Give up on a phase after this many seconds.
     #[arg(long, default_value_t = 420)]
     phase_timeout: u64,
+    /// A program the controller runs under, e.g. `heaptrack` for a heap profile (its output
+    /// lands in the current directory). The figures then include the wrapper's overhead.
+    #[arg(long)]
+    controller_wrapper: Option<String>,
     /// RUST_LOG of the controller.
     #[arg(long, default_value = "warn")]
     controller_log: String,
@@ -162,6 +166,11 @@ fn start_controller(cp: &ControlPlane, dir: &Path, args: &Args) -> anyhow::Resul
         ("WEBEX_OPERATOR_DRIFT_INTERVAL_SECONDS", args.drift_seconds.to_string()),
     ];
     let mut argv: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    argv.extend(
+        args.controller_wrapper
+            .iter()
+            .flat_map(|w| w.split_whitespace().map(str::to_string)),
+    );
     argv.push(BIN.to_string());
     argv.push("run".to_string());
     Ok(Supervised::spawn(
@@ -535,17 +544,28 @@ async fn steady_state(
     args: &Args,
     phase: &Phase,
 ) -> anyhow::Result<Steady> {
-    // Let the drift checks that were due during the cold start pass, then watch one interval.
+    // Counted over whole drift runs: a fixed window cuts runs at its edges (a window of two
+    // intervals held two runs and most of a third in an earlier version: 1.4x the pages).
     eprintln!(
-        "bench: steady state: watching two drift intervals ({} s each) of org bench-{}",
+        "bench: steady state: watching two whole drift runs ({} s interval) of org bench-{}",
         args.drift_seconds, phase.n
     );
-    // Two intervals (each ±10% jitter), reported per interval.
-    let before = control.counters_for(&phase.seeded.org_id).await?;
-    let t0 = Instant::now();
-    tokio::time::sleep(Duration::from_secs(2 * args.drift_seconds)).await;
-    let after = control.counters_for(&phase.seeded.org_id).await?;
-    let interval_seconds = t0.elapsed().as_secs_f64() / 2.0;
+    let deadline = Instant::now() + Duration::from_secs(4 * args.drift_seconds + 120);
+    // Pages of one run follow each other within tens of milliseconds; runs are an interval apart.
+    let quiet = Duration::from_millis((args.drift_seconds * 1000 / 4).min(2000));
+    let org = &phase.seeded.org_id;
+    // The tail of the cold start (and a drift run under way) first.
+    let before = wait_for_quiet(control, org, quiet, deadline).await?;
+    let mut run_starts = Vec::new();
+    let mut last = before.clone();
+    while run_starts.len() < 2 {
+        let now = wait_for_activity(control, org, &last, deadline).await?;
+        run_starts.push(Instant::now());
+        last = now;
+        last = wait_for_quiet_from(control, org, last, quiet, deadline).await?;
+    }
+    let after = last;
+    let interval_seconds = run_starts[1].duration_since(run_starts[0]).as_secs_f64();
     let calls = minus(&after, &before);
 
     // The naive strategy: GET every person, through the operator's own client and an equal budget.
@@ -591,6 +611,61 @@ async fn steady_state(
         naive_seconds,
         naive_calls_per_interval: naive_calls as f64 * phase.n as f64 / naive_users.max(1) as f64,
     })
+}
+
+const POLL: Duration = Duration::from_millis(200);
+
+/// Counters of `org` once no call has been answered for `quiet`.
+async fn wait_for_quiet(
+    control: &SimControl,
+    org: &str,
+    quiet: Duration,
+    deadline: Instant,
+) -> anyhow::Result<Counters> {
+    let first = control.counters_for(org).await?;
+    wait_for_quiet_from(control, org, first, quiet, deadline).await
+}
+
+async fn wait_for_quiet_from(
+    control: &SimControl,
+    org: &str,
+    mut last: Counters,
+    quiet: Duration,
+    deadline: Instant,
+) -> anyhow::Result<Counters> {
+    let mut since = Instant::now();
+    loop {
+        tokio::time::sleep(POLL).await;
+        let now = control.counters_for(org).await?;
+        if now.grand_total() != last.grand_total() {
+            last = now;
+            since = Instant::now();
+        } else if since.elapsed() >= quiet {
+            return Ok(last);
+        }
+        if Instant::now() > deadline {
+            bail!("steady state: the org's calls never paused for {quiet:?}");
+        }
+    }
+}
+
+/// Counters of `org` as soon as a call beyond `last` was answered.
+async fn wait_for_activity(
+    control: &SimControl,
+    org: &str,
+    last: &Counters,
+    deadline: Instant,
+) -> anyhow::Result<Counters> {
+    loop {
+        tokio::time::sleep(POLL).await;
+        let now = control.counters_for(org).await?;
+        if now.grand_total() != last.grand_total() {
+            return Ok(now);
+        }
+        if Instant::now() > deadline {
+            bail!("steady state: no drift run began before the deadline");
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -786,11 +861,11 @@ impl Report {
             println!("## Steady state (N = {largest}, nothing changed)");
             println!();
             println!(
-                "| strategy | calls per drift interval (two intervals watched) | writes | time for one pass (s) | ratio |"
+                "| strategy | calls per drift interval (two whole drift runs watched) | writes | time for one pass (s) | ratio |"
             );
             println!("|---|---|---|---|---|");
             println!(
-                "| operator (drift by pages of 100) | {per_interval:.0} ({lists:.0} list pages; target about {}) | {} | one interval: {:.0} s | 1 |",
+                "| operator (drift by pages of 100) | {per_interval:.0} ({lists:.0} list pages; target about {}) | {} | one interval (run start to run start): {:.0} s | 1 |",
                 largest.div_ceil(100),
                 writes(&s.calls),
                 s.interval_seconds

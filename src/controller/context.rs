@@ -10,9 +10,9 @@ use kube::{Resource, ResourceExt};
 use serde::Serialize;
 
 use super::error::{ReconcileError, kube_err};
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 
 use super::backoff::Backoff;
+use super::events::{EventNote, EventPublisher};
 use super::org_registry::OrgRegistry;
 
 /// Field manager for everything the controller writes.
@@ -20,8 +20,8 @@ pub const MANAGER: &str = "webex-operator";
 
 pub struct Context {
     pub client: kube::Client,
-    /// One recorder for all reconciles, so repeated Events aggregate (style-anchors 6).
-    pub recorder: Recorder,
+    /// One publisher for all reconciles, so repeated Events aggregate (style-anchors 6).
+    pub events: EventPublisher,
     pub orgs: Arc<OrgRegistry>,
     /// Listings of people that stand in for reads one by one (cold starts, bulk changes).
     pub listings: super::listing::Listings,
@@ -57,12 +57,8 @@ impl Default for RunOptions {
 
 impl Context {
     pub fn new(client: kube::Client, options: RunOptions) -> Self {
-        let reporter = Reporter {
-            controller: MANAGER.into(),
-            instance: options.instance.clone(),
-        };
         Self {
-            recorder: Recorder::new(client.clone(), reporter),
+            events: EventPublisher::new(client.clone(), MANAGER, options.instance.clone()),
             client,
             orgs: Arc::default(),
             listings: Default::default(),
@@ -87,14 +83,14 @@ impl Context {
         action: &str,
         note: String,
     ) {
-        let event = Event {
-            type_: if warning { EventType::Warning } else { EventType::Normal },
-            reason: reason.to_string(),
-            note: Some(crate::api::conditions::truncate(&note, 1024)),
-            action: action.to_string(),
-            secondary: related,
+        let event = EventNote {
+            warning,
+            reason,
+            action,
+            note: crate::api::conditions::truncate(&note, 1024),
+            related,
         };
-        if let Err(error) = self.recorder.publish(&event, reference).await {
+        if let Err(error) = self.events.publish(reference, event).await {
             tracing::warn!(%error, reason, "could not publish Event");
         }
     }

@@ -5,6 +5,7 @@ pub mod backoff;
 pub mod context;
 pub mod drift;
 pub mod error;
+pub mod events;
 pub mod external_user;
 pub mod guard;
 pub mod listing;
