@@ -14,6 +14,7 @@
 pub mod cli;
 pub mod csv;
 pub mod error;
+pub mod external;
 pub mod import;
 pub mod input;
 pub mod observe;

@@ -20,9 +20,11 @@ use futures::StreamExt as _;
 use serde::Serialize;
 
 use super::GitopsError;
+use super::external;
 use super::input::{self, Inputs, Located};
 use super::observe::{self, ObservedOrg};
 use super::progress;
+use crate::api::external_user::{ExternalUser, ExternalUserStatus};
 use crate::api::webex_org::WebexOrg;
 use crate::api::webex_user::{AdminRole, WebexUser, WebexUserSpec, WebexUserStatus};
 use crate::controller::org_registry::OrgFacts;
@@ -92,6 +94,18 @@ pub enum PlannedAction {
     Deprovision { deletion_policy: String },
     /// Delete the person.
     Delete { person_id: String },
+    /// ExternalUser: invite a person of another org to accounts on the org's sites, `site
+    /// (Host|Attendee)` (R-EXT-4); they stay pending until accepted (R-EXT-5, R-EXT-6).
+    Invite { email: String, sites: Vec<String> },
+    /// ExternalUser: the delta of site accounts in one licence change; added ones are
+    /// invitations, `reinvite` those sent again after an expiry (R-EXT-5).
+    SiteAccounts {
+        add: Vec<String>,
+        remove: Vec<String>,
+        reinvite: Vec<String>,
+    },
+    /// ExternalUser: accounts the person already holds, taken over without a write (R-EXT-8).
+    AdoptSites { sites: Vec<String> },
     /// An org setting (R-ORG-1).
     SetOrgSetting {
         setting: String,
@@ -103,7 +117,10 @@ pub enum PlannedAction {
 impl PlannedAction {
     /// Whether this writes to Webex.
     pub fn writes(&self) -> bool {
-        !matches!(self, Self::Adopt { .. } | Self::Deprovision { .. })
+        !matches!(
+            self,
+            Self::Adopt { .. } | Self::AdoptSites { .. } | Self::Deprovision { .. }
+        )
     }
 }
 
@@ -341,13 +358,19 @@ pub fn headline(actions: &[PlannedAction], reach: &Reach) -> Change {
     if actions.iter().any(|a| matches!(a, PlannedAction::Deprovision { .. })) {
         return Change::Deprovision;
     }
-    if actions.iter().any(|a| matches!(a, PlannedAction::Create { .. })) {
+    if actions
+        .iter()
+        .any(|a| matches!(a, PlannedAction::Create { .. } | PlannedAction::Invite { .. }))
+    {
         return Change::Create;
     }
     if actions.iter().any(PlannedAction::writes) {
         return Change::Update;
     }
-    if actions.iter().any(|a| matches!(a, PlannedAction::Adopt { .. })) {
+    if actions
+        .iter()
+        .any(|a| matches!(a, PlannedAction::Adopt { .. } | PlannedAction::AdoptSites { .. }))
+    {
         return Change::Adopt;
     }
     Change::None
@@ -642,14 +665,43 @@ pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
     for o in live.orgs.iter().chain(inputs.orgs.iter()) {
         orgs.insert(o.object.metadata.name.clone().unwrap_or_default(), o);
     }
-    for u in inputs.users.iter().chain(removed.iter().copied()) {
-        if !orgs.contains_key(&u.object.spec.org_ref.name) {
+    let live_externals: BTreeMap<(String, String), &Located<ExternalUser>> = live
+        .external_users
+        .iter()
+        .map(|u| (external_key(&u.object), u))
+        .collect();
+    let manifest_external_keys: BTreeSet<(String, String)> =
+        inputs.external_users.iter().map(|u| external_key(&u.object)).collect();
+    let removed_externals: Vec<&Located<ExternalUser>> = live
+        .external_users
+        .iter()
+        .filter(|u| !manifest_external_keys.contains(&external_key(&u.object)))
+        .filter(|u| {
+            u.object
+                .status
+                .as_ref()
+                .is_some_and(|s| s != &ExternalUserStatus::default())
+        })
+        .collect();
+    let org_refs = inputs
+        .users
+        .iter()
+        .chain(removed.iter().copied())
+        .map(|u| (&u.location, &u.object.spec.org_ref.name))
+        .chain(
+            inputs
+                .external_users
+                .iter()
+                .chain(removed_externals.iter().copied())
+                .map(|u| (&u.location, &u.object.spec.org_ref.name)),
+        );
+    for (location, org_name) in org_refs {
+        if !orgs.contains_key(org_name) {
             return Err(GitopsError::Invalid {
-                location: u.location.clone(),
+                location: location.clone(),
                 field: "spec.orgRef.name".into(),
                 message: format!(
-                    "WebexOrg {} is not among the inputs; add its manifest with -f (plan reads apiBaseUrl and backend from it)",
-                    u.object.spec.org_ref.name
+                    "WebexOrg {org_name} is not among the inputs; add its manifest with -f (plan reads apiBaseUrl and backend from it)"
                 ),
             });
         }
@@ -788,10 +840,20 @@ pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
             would_reach: reach,
         });
     }
+    objects.extend(
+        plan_externals(
+            &inputs.external_users,
+            &removed_externals,
+            &live_externals,
+            &observed,
+            &listed,
+        )
+        .await?,
+    );
     let mut notes: Vec<String> = inputs
         .not_planned
         .iter()
-        .map(|(loc, kind)| format!("{loc}: {kind} is not planned (plan covers WebexOrg and WebexUser)"))
+        .map(|(loc, kind)| format!("{loc}: {kind} is not planned (plan covers WebexOrg, WebexUser and ExternalUser)"))
         .collect();
     if !inputs.ignored.is_empty() {
         notes.push(format!("{} object(s) of other kinds ignored", inputs.ignored.len()));
@@ -805,6 +867,106 @@ pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
         );
     }
     Ok(PlanReport::new(objects, notes))
+}
+
+fn external_key(user: &ExternalUser) -> (String, String) {
+    (
+        user.metadata.namespace.clone().unwrap_or_else(|| "default".into()),
+        user.metadata.name.clone().unwrap_or_default(),
+    )
+}
+
+/// Plans the ExternalUsers (those of the manifests, and those of `--live` gone from them) with
+/// the controller's decisions on one listing per org (see [`external`]).
+async fn plan_externals(
+    manifests: &[Located<ExternalUser>],
+    removed: &[&Located<ExternalUser>],
+    live: &BTreeMap<(String, String), &Located<ExternalUser>>,
+    observed: &BTreeMap<String, ObservedOrg>,
+    people: &BTreeMap<String, Vec<Person>>,
+) -> Result<Vec<ObjectPlan>, GitopsError> {
+    let orgs: BTreeSet<&str> = manifests
+        .iter()
+        .chain(removed.iter().copied())
+        .map(|u| u.object.spec.org_ref.name.as_str())
+        .collect();
+    let mut listings = BTreeMap::new();
+    for name in orgs {
+        if let Some(org) = observed.get(name) {
+            let listing = observe::list_external(org, people.get(name).map(Vec::as_slice)).await?;
+            listings.insert(name.to_string(), listing);
+        }
+    }
+    // Webex's own clock is only on write answers; GETs use this machine's (for the expiry of
+    // pending invitations noted in status, R-EXT-5).
+    let now = jiff::Timestamp::now();
+    let mut objects = Vec::new();
+    let jobs = manifests
+        .iter()
+        .map(|u| (u, false))
+        .chain(removed.iter().map(|u| (*u, true)));
+    for (u, is_removed) in jobs {
+        let name = &u.object.spec.org_ref.name;
+        let (Some(org), Some(listing)) = (observed.get(name), listings.get(name)) else {
+            continue;
+        };
+        let (namespace, object_name) = external_key(&u.object);
+        let (status, from) = if is_removed || has_external_status(u.object.status.as_ref()) {
+            (
+                u.object.status.clone().unwrap_or_default(),
+                if is_removed {
+                    StatusFrom::Live
+                } else {
+                    StatusFrom::Manifest
+                },
+            )
+        } else if let Some(l) = live
+            .get(&(namespace.clone(), object_name.clone()))
+            .filter(|l| has_external_status(l.object.status.as_ref()))
+        {
+            (l.object.status.clone().unwrap_or_default(), StatusFrom::Live)
+        } else {
+            (ExternalUserStatus::default(), StatusFrom::None)
+        };
+        let (actions, reach) = if is_removed {
+            external::plan_external_removed(&u.object.spec, &status, &org.facts, listing, now)
+        } else {
+            // The status describes the generation it names; a manifest without one is the
+            // generation the status saw only when it came from the same document.
+            let generation = u.object.metadata.generation.or(match from {
+                StatusFrom::Live => live
+                    .get(&(namespace.clone(), object_name.clone()))
+                    .and_then(|l| l.object.metadata.generation),
+                _ => None,
+            });
+            external::plan_external(
+                &u.object.spec,
+                &status,
+                generation,
+                &namespace,
+                &org.facts,
+                listing,
+                now,
+            )
+        };
+        objects.push(ObjectPlan {
+            source: u.location.clone(),
+            kind: "ExternalUser".into(),
+            name: object_name,
+            namespace: Some(namespace),
+            email: Some(u.object.spec.email.clone()),
+            org: Some(name.clone()),
+            status_from: Some(from),
+            change: headline(&actions, &reach),
+            actions,
+            would_reach: reach,
+        });
+    }
+    Ok(objects)
+}
+
+fn has_external_status(status: Option<&ExternalUserStatus>) -> bool {
+    status.is_some_and(|s| s != &ExternalUserStatus::default())
 }
 
 #[cfg(test)]
