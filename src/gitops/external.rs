@@ -142,6 +142,8 @@ fn delta(org: &OrgFacts, body: &PatchUserLicenses) -> (Vec<SiteKey>, Vec<SiteKey
             LicenseOperation::Remove => remove.push(key),
         }
     }
+    add.sort();
+    remove.sort();
     (add, remove)
 }
 

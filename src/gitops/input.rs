@@ -464,6 +464,37 @@ mod tests {
         assert!(e.contains("appears twice"), "{e}");
     }
 
+    const EXT: &str = "apiVersion: webex.operator.io/v1alpha1\nkind: ExternalUser\nmetadata: {name: pat, namespace: a}\nspec:\n  orgRef: {name: acme}\n  email: pat@other.example\n  sites:\n  - {siteUrl: acme.webex.com, accountType: Host}\n";
+
+    #[test]
+    fn external_users_are_read_and_checked_like_the_crd() {
+        let inputs = parse(&format!("{USER}---\n{EXT}")).unwrap();
+        assert_eq!(inputs.external_users.len(), 1);
+        assert_eq!(inputs.external_users[0].location, "t.yaml#2 (line 8)");
+        assert!(inputs.not_planned.is_empty());
+        let e = parse(&EXT.replace("Host", "Owner")).unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.yaml#1 (line 1): spec.sites[0].accountType: unknown variant `Owner`"),
+            "{e}"
+        );
+        let e = parse(&EXT.replace(
+            "  sites:\n  - {siteUrl: acme.webex.com, accountType: Host}\n",
+            "  sites: []\n",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("spec.sites: name at least one Meetings site"), "{e}");
+        let e = parse(&EXT.replace("pat@other.example", "pat")).unwrap_err().to_string();
+        assert!(e.contains("spec.email:"), "{e}");
+        let e = parse(&format!("{EXT}---\n{}", EXT.replace("name: pat", "name: pat2")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("another ExternalUser of org acme manages pat@other.example too"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn e164() {
         assert!(is_e164("+14085550101"));
