@@ -6,10 +6,12 @@
 //! each round's writes to a local picture of the person (what Webex would hold afterwards) and
 //! plans again, so a new user shows create, then licences, then roles (R-USER-12), and the status
 //! it would reach (`Pending` / `InvitePending` until the first sign-in, R-USER-10).
+//! ExternalUsers are planned the same way with the ExternalUser reconciler's decisions
+//! ([`external`]), on one listing per org instead of one read per person.
 //!
 //! Without a cluster, `plan` does not know the objects' status (which person and which licences
 //! the operator already manages). It takes the status from the document itself when it has one,
-//! else from `--live` (the output of `kubectl get webexusers -A -o yaml`), else it plans as a
+//! else from `--live` (the output of `kubectl get webexusers,externalusers -A -o yaml`), else it plans as a
 //! fresh controller would. Live objects absent from the manifests are planned as deleted
 //! (pruned): that is where `deprovision` comes from.
 
@@ -860,10 +862,19 @@ pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
     }
     if objects
         .iter()
-        .any(|o| o.status_from == Some(StatusFrom::None) && o.change != Change::Create)
+        .any(|o| o.kind == "WebexUser" && o.status_from == Some(StatusFrom::None) && o.change != Change::Create)
     {
         notes.push(
             "some WebexUsers have no status (neither in the document nor in --live): they are planned as a fresh controller would, so licences the operator assigned earlier and that the manifest no longer lists are not shown as removals".into(),
+        );
+    }
+    if objects.iter().any(|o| {
+        o.kind == "ExternalUser"
+            && o.status_from == Some(StatusFrom::None)
+            && matches!(o.change, Change::Create | Change::Update)
+    }) {
+        notes.push(
+            "some ExternalUsers have no status: pending invitations and accepted attendee accounts are invisible to GETs (only host accounts are listed), so plan shows them as invitations to send; for what is already pending or accepted the controller sends nothing (R-EXT-8)".into(),
         );
     }
     Ok(PlanReport::new(objects, notes))
