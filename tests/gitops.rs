@@ -774,7 +774,8 @@ async fn plan_reports_each_external_user_action_kind_read_only() {
     )
     .await;
     let [new, held, moved, gone, waiting] = [0, 1, 2, 3, 4].map(|i| emails[i].clone());
-    let off = outsiders(sim, "ext-kinds-closed", false, &["off"]).await.remove(0);
+    let closed = outsiders(sim, "ext-kinds-closed", false, &["off", "off2"]).await;
+    let (off, off2) = (closed[0].clone(), closed[1].clone());
     let member = format!("member@{}", inviter.domain);
     control
         .seed_person(&inviter.seeded.org_id, PersonSeed::new(&member).signed_in())
@@ -859,6 +860,14 @@ async fn plan_reports_each_external_user_action_kind_read_only() {
                 )),
                 Some(1),
             ),
+            // Refused for the live spec; this manifest changes the spec: a new attempt.
+            external_manifest(
+                "acme",
+                "off2",
+                json!({"email": off2, "sites": [host(events)]}),
+                None,
+                None,
+            ),
         ],
     );
     let pending_status = json!({"invitation": "Pending", "expiresAt": expiry, "sites": [{"siteUrl": site, "accountType": "Host", "invitation": "Pending", "expiresAt": expiry}]});
@@ -879,6 +888,13 @@ async fn plan_reports_each_external_user_action_kind_read_only() {
                 json!({"email": waiting, "sites": [host(site)]}),
                 Some(pending_status),
                 None,
+            ),
+            external_manifest(
+                "acme",
+                "off2",
+                json!({"email": off2, "sites": [host(site)]}),
+                Some(refused("CrossOrgLicensingNotAllowed", "refused (R-EXT-1)")),
+                Some(1),
             ),
         ],
     );
@@ -944,9 +960,12 @@ async fn plan_reports_each_external_user_action_kind_read_only() {
         let message = o["wouldReach"]["message"].as_str().unwrap_or_default();
         assert!(message.contains(words), "{name}: {message}");
     }
+    let o = object(&plan, "off2");
+    assert_eq!(o["statusFrom"], "live");
+    assert_eq!(o["change"], "create", "a changed spec is tried again: {o:#}");
     assert_eq!(
         plan["summary"],
-        json!({"create": 1, "adopt": 1, "update": 1, "deprovision": 1, "blocked": 5, "unchanged": 1})
+        json!({"create": 2, "adopt": 1, "update": 1, "deprovision": 1, "blocked": 5, "unchanged": 1})
     );
 
     // Read-only, and by listings: no PATCH, no lookup per person.
@@ -956,7 +975,7 @@ async fn plan_reports_each_external_user_action_kind_read_only() {
         endpoints.iter().all(|e| e.starts_with("GET ")),
         "plan wrote to Webex: {endpoints:?}"
     );
-    // Nine ExternalUsers, observed with one page of people and one listing per site licence.
+    // Ten ExternalUsers, observed with one page of people and one listing per site licence.
     assert_eq!(counters.total("GET /v1/people"), 1, "{:?}", counters.endpoints);
     assert_eq!(
         counters.total("GET /v1/licenses/{licenseId}"),

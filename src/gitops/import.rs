@@ -164,6 +164,7 @@ pub fn build(people: &[Person], org: &OrgFacts, options: &ImportOptions) -> Impo
 /// One ExternalUser per person of another org holding host accounts (no client required).
 pub fn build_external(listing: &ExternalListing, options: &ImportOptions, imported: &mut Imported) {
     let mut stems: BTreeSet<String> = imported.documents.iter().map(|d| d.stem.clone()).collect();
+    let before = imported.documents.len();
     for (email, holder) in &listing.holders {
         if holder.sites.is_empty() {
             continue;
@@ -203,6 +204,12 @@ pub fn build_external(listing: &ExternalListing, options: &ImportOptions, import
             Ok(doc) => imported.documents.push(doc),
             Err(e) => imported.warnings.push(format!("{email} (external): skipped: {e}")),
         }
+    }
+    let written = imported.documents.len() - before;
+    if written > 0 {
+        imported.warnings.push(format!(
+            "{written} ExternalUser(s) written: an ExternalUser has no deletionPolicy, deleting or pruning one removes the person's accounts on this org's sites (R-EXT-7)"
+        ));
     }
 }
 
@@ -411,6 +418,40 @@ mod tests {
             deletion_policy: DeletionPolicy::Orphan,
             include_org: false,
         }
+    }
+
+    #[test]
+    fn external_hosts_become_external_users_with_their_sites() {
+        use crate::gitops::external::Holder;
+        let mut listing = ExternalListing::default();
+        listing.holders.insert(
+            "pat@other.example".into(),
+            Holder {
+                person_id: "p1".into(),
+                sites: ["b.webex.com".to_string(), "a.webex.com".to_string()].into(),
+            },
+        );
+        let mut imported = Imported::default();
+        imported.documents.push(Document {
+            stem: "pat-other-example".into(),
+            value: serde_json::json!({}),
+        });
+        build_external(&listing, &options(), &mut imported);
+        assert_eq!(imported.documents.len(), 2);
+        let doc = &imported.documents[1];
+        assert_eq!(doc.stem, "pat-other-example-2", "file names stay unique");
+        assert_eq!(doc.value["kind"], "ExternalUser");
+        assert_eq!(doc.value["metadata"]["namespace"], "team-a");
+        assert_eq!(
+            doc.value["spec"]["sites"],
+            serde_json::json!([{"siteUrl": "a.webex.com", "accountType": "Host"}, {"siteUrl": "b.webex.com", "accountType": "Host"}])
+        );
+        assert!(doc.value.get("status").is_none());
+        assert!(
+            imported.warnings[0].contains("no deletionPolicy"),
+            "{:?}",
+            imported.warnings
+        );
     }
 
     #[test]

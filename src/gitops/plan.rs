@@ -942,12 +942,15 @@ async fn plan_externals(
         let (actions, reach) = if is_removed {
             external::plan_external_removed(&u.object.spec, &status, &org.facts, listing, now)
         } else {
-            // The status describes the generation it names; a manifest without one is the
-            // generation the status saw only when it came from the same document.
+            // The generation the controller would see: the document's own; for a status from
+            // `--live`, the live one if the spec is unchanged, else the next one (applying a
+            // changed spec is a new request: declines, expiries and refusals are forgotten,
+            // R-EXT-5).
             let generation = u.object.metadata.generation.or(match from {
-                StatusFrom::Live => live
-                    .get(&(namespace.clone(), object_name.clone()))
-                    .and_then(|l| l.object.metadata.generation),
+                StatusFrom::Live => live.get(&(namespace.clone(), object_name.clone())).and_then(|l| {
+                    let g = l.object.metadata.generation?;
+                    Some(if l.object.spec == u.object.spec { g } else { g + 1 })
+                }),
                 _ => None,
             });
             external::plan_external(
