@@ -11,8 +11,8 @@
 //!
 //! Without a cluster, `plan` does not know the objects' status (which person and which licences
 //! the operator already manages). It takes the status from the document itself when it has one,
-//! else from `--live` (the output of `kubectl get webexusers,externalusers -A -o yaml`), else it plans as a
-//! fresh controller would. Live objects absent from the manifests are planned as deleted
+//! else from `--live` (the output of `kubectl get webexusers,externalusers -A -o yaml`), else it
+//! plans as a fresh controller would. Live objects absent from the manifests are planned as deleted
 //! (pruned): that is where `deprovision` comes from.
 
 use std::collections::{BTreeMap, BTreeSet};
