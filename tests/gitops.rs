@@ -14,10 +14,10 @@ use std::process::Command;
 use common::operator::{self, BIN, SimProcess, standard_org};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
-use webex_operator::sim::control_types::{PersonSeed, SeededOrg};
+use webex_operator::sim::control_types::{LicenseSeed, OrgSeed, PersonSeed, SeededOrg};
 use webex_operator::webex::client::{Token, WebexClient};
 use webex_operator::webex::model::{
-    LicenseOperation, LicenseProperties, LicenseRequest, PatchUserLicenses, PersonWrite,
+    LicenseOperation, LicenseProperties, LicenseRequest, PatchUserLicenses, PersonWrite, SiteUrlRequest,
 };
 
 static SIM: OnceCell<SimProcess> = OnceCell::const_new();
@@ -568,6 +568,25 @@ async fn bad_input_names_the_place_and_writes_nothing() {
         "apiVersion: webex.operator.io/v1alpha1\nkind: WebexUser\nmetadata: {name: x, namespace: a}\nspec:\n  orgRef: {name: nowhere}\n  email: x@y.example\n",
         "noorg.yaml#1 (line 1): spec.orgRef.name: WebexOrg nowhere is not among the inputs",
     );
+    let ext = "apiVersion: webex.operator.io/v1alpha1\nkind: ExternalUser\nmetadata: {name: pat, namespace: a}\nspec:\n  orgRef: {name: acme}\n  email: pat@other.example\n";
+    case(
+        "ext-type.yaml",
+        &format!("{org}---\n{ext}  sites:\n  - {{siteUrl: acme.webex.com, accountType: Owner}}\n"),
+        "ext-type.yaml#2 (line 12): spec.sites[0].accountType: unknown variant `Owner`",
+    );
+    case(
+        "ext-nosite.yaml",
+        &format!("{org}---\n{ext}  sites: []\n"),
+        "ext-nosite.yaml#2 (line 12): spec.sites: name at least one Meetings site",
+    );
+    case(
+        "ext-email.yaml",
+        &format!(
+            "{org}---\n{}  sites: [{{siteUrl: acme.webex.com, accountType: Host}}]\n",
+            ext.replace("pat@other.example", "pat")
+        ),
+        "ext-email.yaml#2 (line 12): spec.email: \"pat\" is not an email address",
+    );
     // No token: the error says where to put it.
     let orgfile = write(dir.path(), "org.yaml", std::slice::from_ref(&org));
     let r = run(&["plan", "-f", &orgfile], None);
@@ -620,4 +639,453 @@ async fn bad_input_names_the_place_and_writes_nothing() {
         &format!("{CSV_HEADER}\nok@b.example,,,,,,,,TRUE,,,,\nbad@b.example,,,,,12ab,,,TRUE,,,,\n"),
         "value.csv line 3: column \"Phone Number\": \"12ab\" is not an E.164 number",
     );
+}
+
+// ---- ExternalUser -------------------------------------------------------------------------------
+
+/// An inviting org with two Meetings sites, `<name>.webex.com` and `events-<name>.webex.com`.
+struct SiteOrg {
+    seeded: SeededOrg,
+    domain: String,
+    site: String,
+    events: String,
+    client: WebexClient,
+}
+
+async fn site_org(sim: &SimProcess, name: &str) -> SiteOrg {
+    let domain = format!("{name}.example");
+    let site = format!("{name}.webex.com");
+    let events = format!("events-{name}.webex.com");
+    let seed = OrgSeed::new(name, &domain)
+        .with_license(LicenseSeed::new("MS", "Messaging", 100))
+        .with_license(LicenseSeed {
+            site_url: Some(site.clone()),
+            ..LicenseSeed::new("EE", "Webex Meetings Suite", 100)
+        })
+        .with_license(LicenseSeed {
+            site_url: Some(events.clone()),
+            ..LicenseSeed::new("EE", "Webex Meetings Suite", 100)
+        });
+    let seeded = sim.control().seed_org(seed).await.expect("seed org");
+    let client = WebexClient::new(&sim.base_url, Token::new(&seeded.admin_token)).expect("client");
+    SiteOrg {
+        seeded,
+        domain,
+        site,
+        events,
+        client,
+    }
+}
+
+impl SiteOrg {
+    async fn licence_of(&self, site: &str) -> String {
+        self.client
+            .list_licenses()
+            .await
+            .expect("licences")
+            .into_iter()
+            .find(|l| l.site_url.as_deref() == Some(site))
+            .map(|l| l.id)
+            .unwrap_or_else(|| panic!("no licence for {site}"))
+    }
+
+    /// Invites `email` to host accounts on `sites` and an attendee account on `attendee`
+    /// through the Webex API, as the controller would (R-EXT-4).
+    async fn invite(&self, email: &str, sites: &[&str], attendee: &[&str]) {
+        let mut licenses = Vec::new();
+        for s in sites {
+            licenses.push(LicenseRequest {
+                id: self.licence_of(s).await,
+                operation: LicenseOperation::Add,
+                properties: None,
+            });
+        }
+        self.client
+            .patch_user_licenses(&PatchUserLicenses {
+                email: Some(email.to_string()),
+                licenses,
+                site_urls: attendee
+                    .iter()
+                    .map(|s| SiteUrlRequest {
+                        site_url: s.to_string(),
+                        account_type: "attendee".into(),
+                        operation: LicenseOperation::Add,
+                    })
+                    .collect(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("invite {email}: {e}"));
+    }
+}
+
+/// People of another org (which allows cross-org licensing or not), by local part.
+async fn outsiders(sim: &SimProcess, name: &str, cross_org: bool, locals: &[&str]) -> Vec<String> {
+    let domain = format!("{name}.example");
+    let seed = OrgSeed {
+        allow_cross_org_licensing: Some(cross_org),
+        ..OrgSeed::new(name, domain.clone())
+    };
+    let other = sim.control().seed_org(seed).await.expect("seed the other org");
+    let mut emails = Vec::new();
+    for local in locals {
+        let email = format!("{local}@{domain}");
+        sim.control()
+            .seed_person(&other.org_id, PersonSeed::new(&email).named("Pat", *local).signed_in())
+            .await
+            .expect("seed an outsider");
+        emails.push(email);
+    }
+    emails
+}
+
+fn external_manifest(org: &str, name: &str, spec: Value, status: Option<Value>, generation: Option<i64>) -> String {
+    let mut spec = spec;
+    spec["orgRef"] = json!({"name": org});
+    let mut doc = json!({"apiVersion": "webex.operator.io/v1alpha1", "kind": "ExternalUser", "metadata": {"name": name, "namespace": "team-a"}, "spec": spec});
+    if let Some(g) = generation {
+        doc["metadata"]["generation"] = json!(g);
+    }
+    if let Some(s) = status {
+        doc["status"] = s;
+    }
+    serde_saphyr::to_string(&doc).expect("yaml")
+}
+
+fn host(site: &str) -> Value {
+    json!({"siteUrl": site, "accountType": "Host"})
+}
+
+fn refused(reason: &str, message: &str) -> Value {
+    json!({"observedGeneration": 1, "conditions": [{"type": "Ready", "status": "False", "reason": reason, "message": message, "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1}]})
+}
+
+#[tokio::test]
+async fn plan_reports_each_external_user_action_kind_read_only() {
+    let sim = sim().await;
+    let control = sim.control();
+    let inviter = site_org(sim, "ext-kinds").await;
+    let (site, events) = (inviter.site.as_str(), inviter.events.as_str());
+    let emails = outsiders(
+        sim,
+        "ext-kinds-partner",
+        true,
+        &["new", "held", "moved", "gone", "waiting"],
+    )
+    .await;
+    let [new, held, moved, gone, waiting] = [0, 1, 2, 3, 4].map(|i| emails[i].clone());
+    let closed = outsiders(sim, "ext-kinds-closed", false, &["off", "off2"]).await;
+    let (off, off2) = (closed[0].clone(), closed[1].clone());
+    let member = format!("member@{}", inviter.domain);
+    control
+        .seed_person(&inviter.seeded.org_id, PersonSeed::new(&member).signed_in())
+        .await
+        .expect("seed a member");
+    for email in [&held, &moved, &gone, &waiting] {
+        inviter.invite(email, &[site], &[]).await;
+    }
+    let accepted = control
+        .answer_invitations(&[&held, &moved, &gone], Some(&inviter.seeded.org_id), true)
+        .await
+        .expect("accept");
+    assert_eq!(accepted, 3);
+    let expiry = control
+        .invitations(&inviter.seeded.org_id)
+        .await
+        .expect("invitations")
+        .into_iter()
+        .find(|i| i.email == waiting)
+        .map(|i| i.expires_at)
+        .expect("the pending invitation");
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let accepted_on = |s: &str| json!({"personId": "x", "invitation": "Accepted", "sites": [{"siteUrl": s, "accountType": "Host", "invitation": "Accepted"}]});
+    let manifests = write(
+        dir.path(),
+        "ext.yaml",
+        &[
+            org_manifest(sim, "acme", json!({})),
+            external_manifest(
+                "acme",
+                "new",
+                json!({"email": new, "sites": [host(site), {"siteUrl": events, "accountType": "Attendee"}]}),
+                None,
+                None,
+            ),
+            external_manifest(
+                "acme",
+                "held",
+                json!({"email": held, "sites": [host(site)]}),
+                None,
+                None,
+            ),
+            external_manifest(
+                "acme",
+                "moved",
+                json!({"email": moved, "sites": [host(events)]}),
+                Some(accepted_on(site)),
+                None,
+            ),
+            external_manifest(
+                "acme",
+                "member",
+                json!({"email": member, "sites": [host(site)]}),
+                None,
+                None,
+            ),
+            external_manifest(
+                "acme",
+                "badsite",
+                json!({"email": "other@ext-kinds-partner.example", "sites": [host("nowhere.webex.com")]}),
+                None,
+                None,
+            ),
+            external_manifest(
+                "acme",
+                "off",
+                json!({"email": off, "sites": [host(site)]}),
+                Some(refused(
+                    "CrossOrgLicensingNotAllowed",
+                    "the organisation of off does not allow cross-org licensing (R-EXT-1, R-ORG-5)",
+                )),
+                Some(1),
+            ),
+            external_manifest(
+                "acme",
+                "nobody",
+                json!({"email": "nobody@nowhere.example", "sites": [host(site)]}),
+                Some(refused(
+                    "NoWebexAccount",
+                    "nobody@nowhere.example has no Webex account (R-EXT-2)",
+                )),
+                Some(1),
+            ),
+            // Refused for the live spec; this manifest changes the spec: a new attempt.
+            external_manifest(
+                "acme",
+                "off2",
+                json!({"email": off2, "sites": [host(events)]}),
+                None,
+                None,
+            ),
+        ],
+    );
+    let pending_status = json!({"invitation": "Pending", "expiresAt": expiry, "sites": [{"siteUrl": site, "accountType": "Host", "invitation": "Pending", "expiresAt": expiry}]});
+    let live = write(
+        dir.path(),
+        "live.yaml",
+        &[
+            external_manifest(
+                "acme",
+                "gone",
+                json!({"email": gone, "sites": [host(site)]}),
+                Some(accepted_on(site)),
+                None,
+            ),
+            external_manifest(
+                "acme",
+                "waiting",
+                json!({"email": waiting, "sites": [host(site)]}),
+                Some(pending_status),
+                None,
+            ),
+            external_manifest(
+                "acme",
+                "off2",
+                json!({"email": off2, "sites": [host(site)]}),
+                Some(refused("CrossOrgLicensingNotAllowed", "refused (R-EXT-1)")),
+                Some(1),
+            ),
+        ],
+    );
+    control.reset_counters().await.expect("reset counters");
+    let r = run(
+        &["plan", "-f", &manifests, "--live", &live, "--output", "json"],
+        Some(&inviter.seeded.admin_token),
+    );
+    assert_eq!(r.code, 2, "changes: exit 2\n{}\n{}", r.stdout, r.stderr);
+    let plan = json_of(&r);
+
+    let o = object(&plan, "new");
+    assert_eq!(o["kind"], "ExternalUser");
+    assert_eq!(o["change"], "create");
+    assert_eq!(
+        o["actions"],
+        json!([{"type": "invite", "email": new, "sites": [format!("{events} (Attendee)"), format!("{site} (Host)")]}])
+    );
+    assert_eq!(o["wouldReach"]["state"], "Pending");
+    assert_eq!(o["wouldReach"]["reason"], "InvitationPending");
+
+    let o = object(&plan, "held");
+    assert_eq!(o["change"], "adopt", "R-EXT-8: {o:#}");
+    assert_eq!(
+        o["actions"],
+        json!([{"type": "adoptSites", "sites": [format!("{site} (Host)")]}])
+    );
+    assert_eq!(o["wouldReach"]["ready"], true);
+    assert_eq!(o["wouldReach"]["state"], "Accepted");
+
+    let o = object(&plan, "moved");
+    assert_eq!(o["change"], "update");
+    assert_eq!(
+        o["actions"],
+        json!([{"type": "siteAccounts", "add": [format!("{events} (Host)")], "remove": [format!("{site} (Host)")], "reinvite": []}])
+    );
+    assert_eq!(o["wouldReach"]["reason"], "InvitationPending");
+
+    let o = object(&plan, "gone");
+    assert_eq!(o["change"], "deprovision");
+    assert_eq!(
+        o["actions"],
+        json!([{"type": "deprovision", "deletionPolicy": "RemoveAccounts"}, {"type": "siteAccounts", "add": [], "remove": [format!("{site} (Host)")], "reinvite": []}])
+    );
+
+    let o = object(&plan, "waiting");
+    assert_eq!(o["change"], "blocked");
+    assert_eq!(o["wouldReach"]["reason"], "RemovalBlocked", "R-EXT-7: {o:#}");
+
+    for (name, reason, words) in [
+        ("member", "MemberOfOrg", "manage it with a WebexUser"),
+        (
+            "badsite",
+            "SiteNotInOrg",
+            "nowhere.webex.com is not a Meetings site of the org",
+        ),
+        ("off", "CrossOrgLicensingNotAllowed", "R-EXT-1"),
+        ("nobody", "NoWebexAccount", "R-EXT-2"),
+    ] {
+        let o = object(&plan, name);
+        assert_eq!(o["change"], "blocked", "{o:#}");
+        assert_eq!(o["wouldReach"]["reason"], reason, "{o:#}");
+        let message = o["wouldReach"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(words), "{name}: {message}");
+    }
+    let o = object(&plan, "off2");
+    assert_eq!(o["statusFrom"], "live");
+    assert_eq!(o["change"], "create", "a changed spec is tried again: {o:#}");
+    assert_eq!(
+        plan["summary"],
+        json!({"create": 2, "adopt": 1, "update": 1, "deprovision": 1, "blocked": 5, "unchanged": 1})
+    );
+
+    // Read-only, and by listings: no PATCH, no lookup per person.
+    let counters = control.counters_for(&inviter.seeded.org_id).await.expect("counters");
+    let endpoints: Vec<&String> = counters.endpoints.keys().filter(|e| !e.contains("/_sim")).collect();
+    assert!(
+        endpoints.iter().all(|e| e.starts_with("GET ")),
+        "plan wrote to Webex: {endpoints:?}"
+    );
+    // Ten ExternalUsers, observed with one page of people and one listing per site licence.
+    assert_eq!(counters.total("GET /v1/people"), 1, "{:?}", counters.endpoints);
+    assert_eq!(
+        counters.total("GET /v1/licenses/{licenseId}"),
+        2,
+        "{:?}",
+        counters.endpoints
+    );
+
+    // The text form.
+    let text = run(
+        &["plan", "-f", &manifests, "--live", &live],
+        Some(&inviter.seeded.admin_token),
+    );
+    assert_eq!(text.code, 2);
+    for line in [
+        format!("+ ExternalUser team-a/new <{new}>"),
+        format!("invite {new} to {events} (Attendee), {site} (Host)"),
+        format!("site accounts: +{events} (Host), -{site} (Host)"),
+        "blocked: CrossOrgLicensingNotAllowed:".to_string(),
+    ] {
+        assert!(text.stdout.contains(&line), "{line:?} in\n{}", text.stdout);
+    }
+}
+
+#[tokio::test]
+async fn import_then_plan_shows_no_change_with_webex_and_external_users() {
+    let sim = sim().await;
+    let control = sim.control();
+    let inviter = site_org(sim, "ext-import").await;
+    let (site, events) = (inviter.site.as_str(), inviter.events.as_str());
+    let mut lic = PersonSeed::new(format!("lic@{}", inviter.domain))
+        .named("Lee", "Licensed")
+        .signed_in();
+    lic.licenses = vec!["MS".into()];
+    control.seed_person(&inviter.seeded.org_id, lic).await.expect("seed");
+    control
+        .seed_person(
+            &inviter.seeded.org_id,
+            PersonSeed::new(format!("plain@{}", inviter.domain)).named("Pat", "Plain"),
+        )
+        .await
+        .expect("seed");
+    let emails = outsiders(sim, "ext-import-partner", true, &["one", "two", "pending", "attendee"]).await;
+    inviter.invite(&emails[0], &[site], &[]).await;
+    inviter.invite(&emails[1], &[site, events], &[]).await;
+    inviter.invite(&emails[2], &[site], &[]).await;
+    inviter.invite(&emails[3], &[], &[events]).await;
+    control
+        .answer_invitations(
+            &[&emails[0], &emails[1], &emails[3]],
+            Some(&inviter.seeded.org_id),
+            true,
+        )
+        .await
+        .expect("accept");
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("imported");
+    let out_s = out.display().to_string();
+    let r = run(
+        &[
+            "import",
+            "--org-url",
+            &sim.base_url,
+            "--backend",
+            "simulator",
+            "--org-name",
+            "acme",
+            "--namespace",
+            "team-a",
+            "--include-org",
+            "-o",
+            &out_s,
+        ],
+        Some(&inviter.seeded.admin_token),
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let read = |email: &str| std::fs::read_to_string(out.join(format!("{}.yaml", email.replace(['@', '.'], "-"))));
+    let two = read(&emails[1]).expect("an ExternalUser for the person with two host accounts");
+    assert!(two.contains("kind: ExternalUser"), "{two}");
+    assert!(
+        two.contains(&format!("siteUrl: {site}")) && two.contains(&format!("siteUrl: {events}")),
+        "{two}"
+    );
+    assert!(read(&emails[0]).is_ok_and(|y| y.contains("kind: ExternalUser")));
+    // Invisible to GETs, hence not imported: the pending invitation and the attendee account.
+    assert!(read(&emails[2]).is_err(), "pending invitations are not imported");
+    assert!(read(&emails[3]).is_err(), "attendee accounts are not listed");
+    assert!(read(&format!("lic@{}", inviter.domain)).is_ok_and(|y| y.contains("kind: WebexUser")));
+
+    let plan = run(
+        &["plan", "-f", &out_s, "--output", "json"],
+        Some(&inviter.seeded.admin_token),
+    );
+    assert_eq!(plan.code, 0, "no change: {}\n{}", plan.stdout, plan.stderr);
+    let plan = json_of(&plan);
+    let kinds: Vec<(&str, &str)> = plan["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .map(|o| (o["kind"].as_str().unwrap_or(""), o["change"].as_str().unwrap_or("")))
+        .collect();
+    let externals: Vec<&(&str, &str)> = kinds.iter().filter(|(k, _)| *k == "ExternalUser").collect();
+    assert_eq!(
+        externals,
+        [&("ExternalUser", "adopt"), &("ExternalUser", "adopt")],
+        "{kinds:?}"
+    );
+    assert!(kinds.iter().any(|(k, _)| *k == "WebexUser"), "{kinds:?}");
+    assert_eq!(plan["summary"]["create"], 0);
+    assert_eq!(plan["summary"]["update"], 0);
+    assert_eq!(plan["summary"]["blocked"], 0);
 }

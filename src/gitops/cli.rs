@@ -51,9 +51,9 @@ pub enum GitopsCommand {
         /// Manifest files or folders (*.yaml, *.yml); `-` reads standard input (kustomize build).
         #[arg(short = 'f', long = "filename", required = true)]
         files: Vec<PathBuf>,
-        /// The live objects with their status (`kubectl get webexusers -A -o yaml`): which person
-        /// and licences the operator already manages; live objects missing from the manifests are
-        /// planned as deleted.
+        /// The live objects with their status (`kubectl get webexusers,externalusers -A -o yaml`):
+        /// which person and licences the operator already manages, which invitations are pending;
+        /// live objects missing from the manifests are planned as deleted.
         #[arg(long)]
         live: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
@@ -62,7 +62,8 @@ pub enum GitopsCommand {
         #[arg(long, default_value = DEFAULT_TOKEN_ENV)]
         token_env: String,
     },
-    /// Write WebexUser manifests that adopt every current person of an org as they are.
+    /// Write WebexUser manifests that adopt every current person of an org as they are, and
+    /// ExternalUser manifests for the people of other orgs holding host accounts on its sites.
     Import {
         /// API root of the org (`https://webexapis.com`, or the simulator's URL).
         #[arg(long, visible_alias = "org-url", default_value = "https://webexapis.com")]
@@ -75,7 +76,7 @@ pub enum GitopsCommand {
         /// Name of the WebexOrg the manifests refer to (spec.orgRef.name).
         #[arg(long)]
         org_name: String,
-        /// Namespace of the WebexUsers.
+        /// Namespace of the WebexUsers and ExternalUsers.
         #[arg(long, default_value = "default")]
         namespace: String,
         /// deletionPolicy of the imported objects: Orphan by default, so deleting an imported

@@ -7,17 +7,26 @@
 //! licence without a number, extension or location; Standard and Premium Contact Center held
 //! together; a supervisor holding admin roles (R-CC-3); Calling names that break R-USER-2.
 //! Persons claimed by another org (R-CLM-10) and bots are skipped.
+//!
+//! ExternalUsers: one per person of another org who holds host accounts on the org's Meetings
+//! sites, as the site licences' user listings show them (`EXTERNAL`, accepted, R-EXT-6), with
+//! those sites as `Host`; `plan` adopts them without a write (R-EXT-8). Not imported, because no
+//! GET shows them: pending invitations (they appear in a later import once accepted; one that
+//! is declined or expires leaves nothing to manage, R-EXT-5) and attendee accounts (they have
+//! no licence to list); add those by hand.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::GitopsError;
-use super::input::{API_VERSION, is_e164, schema_problems};
+use super::external::ExternalListing;
+use super::input::{API_VERSION, external_schema_problems, is_e164, schema_problems};
 use super::observe::{self, ObservedOrg};
 use super::output::Document;
 use super::progress;
 use crate::api::common::{
     CC_PREMIUM, CC_STANDARD, ContactCenterType, ExistingUserPolicy, LicenseRef, ManagementPolicy, OrgRef,
 };
+use crate::api::external_user::{ExternalSite, ExternalUser, ExternalUserSpec, SiteAccountType};
 use crate::api::webex_org::{Backend, WebexOrg};
 use crate::api::webex_user::{AdminRole, CallingSpec, ContactCenterSpec, DeletionPolicy, WebexUser, WebexUserSpec};
 use crate::controller::org_registry::OrgFacts;
@@ -72,7 +81,9 @@ pub async fn run(options: &ImportOptions) -> Result<Imported, GitopsError> {
     let bar = progress::bar(1, "reading people");
     let people = list_people(&observed.client, &options.org_name).await?;
     bar.finish_and_clear();
+    let listing = observe::list_external(&observed, Some(&people)).await?;
     let mut imported = build(&people, &observed.facts, options);
+    build_external(&listing, options, &mut imported);
     if options.include_org {
         imported
             .documents
@@ -148,6 +159,58 @@ pub fn build(people: &[Person], org: &OrgFacts, options: &ImportOptions) -> Impo
         }
     }
     imported
+}
+
+/// One ExternalUser per person of another org holding host accounts (no client required).
+pub fn build_external(listing: &ExternalListing, options: &ImportOptions, imported: &mut Imported) {
+    let mut stems: BTreeSet<String> = imported.documents.iter().map(|d| d.stem.clone()).collect();
+    let before = imported.documents.len();
+    for (email, holder) in &listing.holders {
+        if holder.sites.is_empty() {
+            continue;
+        }
+        let spec = ExternalUserSpec {
+            org_ref: OrgRef {
+                name: options.org_name.clone(),
+            },
+            email: email.clone(),
+            sites: holder
+                .sites
+                .iter()
+                .map(|site| ExternalSite {
+                    site_url: site.clone(),
+                    account_type: SiteAccountType::Host,
+                })
+                .collect(),
+            reinvite_on_expiry: false,
+        };
+        if let Some((field, message)) = external_schema_problems(&spec).into_iter().next() {
+            imported
+                .warnings
+                .push(format!("{email} (external): skipped: {field}: {message}"));
+            continue;
+        }
+        let base = super::object_name_for_email(email);
+        let mut name = base.clone();
+        let mut n = 2;
+        while !stems.insert(name.clone()) {
+            name = format!("{}-{n}", base.chars().take(60).collect::<String>());
+            n += 1;
+        }
+        let mut user = ExternalUser::new(&name, spec);
+        user.metadata.namespace = Some(options.namespace.clone());
+        user.status = None;
+        match Document::new(name, &user) {
+            Ok(doc) => imported.documents.push(doc),
+            Err(e) => imported.warnings.push(format!("{email} (external): skipped: {e}")),
+        }
+    }
+    let written = imported.documents.len() - before;
+    if written > 0 {
+        imported.warnings.push(format!(
+            "{written} ExternalUser(s) written: an ExternalUser has no deletionPolicy, deleting or pruning one removes the person's accounts on this org's sites (R-EXT-7)"
+        ));
+    }
 }
 
 /// The spec that matches `person` exactly, and what had to be left out.
@@ -355,6 +418,40 @@ mod tests {
             deletion_policy: DeletionPolicy::Orphan,
             include_org: false,
         }
+    }
+
+    #[test]
+    fn external_hosts_become_external_users_with_their_sites() {
+        use crate::gitops::external::Holder;
+        let mut listing = ExternalListing::default();
+        listing.holders.insert(
+            "pat@other.example".into(),
+            Holder {
+                person_id: "p1".into(),
+                sites: ["b.webex.com".to_string(), "a.webex.com".to_string()].into(),
+            },
+        );
+        let mut imported = Imported::default();
+        imported.documents.push(Document {
+            stem: "pat-other-example".into(),
+            value: serde_json::json!({}),
+        });
+        build_external(&listing, &options(), &mut imported);
+        assert_eq!(imported.documents.len(), 2);
+        let doc = &imported.documents[1];
+        assert_eq!(doc.stem, "pat-other-example-2", "file names stay unique");
+        assert_eq!(doc.value["kind"], "ExternalUser");
+        assert_eq!(doc.value["metadata"]["namespace"], "team-a");
+        assert_eq!(
+            doc.value["spec"]["sites"],
+            serde_json::json!([{"siteUrl": "a.webex.com", "accountType": "Host"}, {"siteUrl": "b.webex.com", "accountType": "Host"}])
+        );
+        assert!(doc.value.get("status").is_none());
+        assert!(
+            imported.warnings[0].contains("no deletionPolicy"),
+            "{:?}",
+            imported.warnings
+        );
     }
 
     #[test]

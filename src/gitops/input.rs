@@ -12,14 +12,15 @@ use k8s_openapi::api::core::v1::Secret;
 use serde::de::DeserializeOwned;
 
 use super::GitopsError;
-use crate::api::{GROUP, WebexOrg, WebexUser};
+use crate::api::external_user::ExternalUserSpec;
+use crate::api::{ExternalUser, GROUP, WebexOrg, WebexUser};
 use crate::manifests::{self, ManifestError};
 
 /// The API version of every kind of the operator.
 pub const API_VERSION: &str = "webex.operator.io/v1alpha1";
 
 /// Kinds of the operator that `plan` does not cover: accepted, reported, not planned.
-const NOT_PLANNED: &[&str] = &["LicenseTemplate", "UserClaim", "ExternalUser"];
+const NOT_PLANNED: &[&str] = &["LicenseTemplate", "UserClaim"];
 
 /// One decoded object and where it came from.
 #[derive(Debug, Clone)]
@@ -34,6 +35,7 @@ pub struct Located<T> {
 pub struct Inputs {
     pub orgs: Vec<Located<WebexOrg>>,
     pub users: Vec<Located<WebexUser>>,
+    pub external_users: Vec<Located<ExternalUser>>,
     /// Secrets, only ever used to find a WebexOrg's token.
     pub secrets: Vec<Located<Secret>>,
     /// Objects of the operator's group that are not planned: (location, kind).
@@ -185,6 +187,18 @@ fn add_value(inputs: &mut Inputs, location: String, value: serde_json::Value) ->
             }
             inputs.users.push(Located { location, object });
         }
+        (API_VERSION, "ExternalUser") => {
+            let object: ExternalUser = decode(&location, value)?;
+            require_name(&location, object.metadata.name.as_deref())?;
+            if let Some((field, message)) = external_schema_problems(&object.spec).into_iter().next() {
+                return Err(GitopsError::Invalid {
+                    location,
+                    field,
+                    message,
+                });
+            }
+            inputs.external_users.push(Located { location, object });
+        }
         (API_VERSION, k) if NOT_PLANNED.contains(&k) => inputs.not_planned.push((location, k.to_string())),
         ("v1", "Secret") => {
             let object: Secret = decode(&location, value)?;
@@ -239,16 +253,7 @@ fn require_name(location: &str, name: Option<&str>) -> Result<(), GitopsError> {
 /// (email shape, E.164 number, extension digits): (field, message).
 pub fn schema_problems(spec: &crate::api::webex_user::WebexUserSpec) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let email_ok = spec.email.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty()
-            && local.len() <= 64
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains('@')
-            && !spec.email.contains(char::is_whitespace)
-    });
-    if !email_ok {
+    if !email_ok(&spec.email) {
         out.push(("spec.email".into(), format!("{:?} is not an email address", spec.email)));
     }
     if let Some(calling) = &spec.calling {
@@ -266,6 +271,41 @@ pub fn schema_problems(spec: &crate::api::webex_user::WebexUserSpec) -> Vec<(Str
             out.push((
                 "spec.calling.extension".into(),
                 format!("{ext:?} must be 2 to 10 digits"),
+            ));
+        }
+    }
+    out
+}
+
+/// The shape the CRDs' email pattern checks.
+fn email_ok(email: &str) -> bool {
+    email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && local.len() <= 64
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
+            && !email.contains(char::is_whitespace)
+    })
+}
+
+/// The ExternalUser CRD's checks that the API server would apply: the email pattern (R-EXT-2
+/// needs an existing account's email), at least one site (its CEL rule), non-empty site URLs.
+pub fn external_schema_problems(spec: &ExternalUserSpec) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if !email_ok(&spec.email) {
+        out.push(("spec.email".into(), format!("{:?} is not an email address", spec.email)));
+    }
+    if spec.sites.is_empty() {
+        out.push(("spec.sites".into(), "name at least one Meetings site".into()));
+    }
+    for (i, site) in spec.sites.iter().enumerate() {
+        let url = site.site_url.trim();
+        if url.is_empty() || url.contains('/') || url.contains(char::is_whitespace) {
+            out.push((
+                format!("spec.sites[{i}].siteUrl"),
+                format!("{:?} is not a site host name such as acme.webex.com", site.site_url),
             ));
         }
     }
@@ -304,6 +344,32 @@ fn check_unique(inputs: &Inputs) -> Result<(), GitopsError> {
                 field: "spec.email".into(),
                 message: format!(
                     "another WebexUser of org {} manages {} too",
+                    u.object.spec.org_ref.name, u.object.spec.email
+                ),
+            });
+        }
+    }
+    let mut external_keys = BTreeSet::new();
+    let mut external_emails = BTreeSet::new();
+    for u in &inputs.external_users {
+        let ns = u.object.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+        let name = u.object.metadata.name.clone().unwrap_or_default();
+        if !external_keys.insert((ns.clone(), name.clone())) {
+            return Err(GitopsError::Invalid {
+                location: u.location.clone(),
+                field: "metadata.name".into(),
+                message: format!("ExternalUser {ns}/{name} appears twice in the inputs"),
+            });
+        }
+        if !external_emails.insert((
+            u.object.spec.org_ref.name.clone(),
+            u.object.spec.email.to_ascii_lowercase(),
+        )) {
+            return Err(GitopsError::Invalid {
+                location: u.location.clone(),
+                field: "spec.email".into(),
+                message: format!(
+                    "another ExternalUser of org {} manages {} too",
                     u.object.spec.org_ref.name, u.object.spec.email
                 ),
             });
@@ -396,6 +462,37 @@ mod tests {
         assert_eq!(inputs.users[0].location, "t.yaml#1 (line 1) item 1");
         let e = parse(&format!("{USER}---\n{USER}")).unwrap_err().to_string();
         assert!(e.contains("appears twice"), "{e}");
+    }
+
+    const EXT: &str = "apiVersion: webex.operator.io/v1alpha1\nkind: ExternalUser\nmetadata: {name: pat, namespace: a}\nspec:\n  orgRef: {name: acme}\n  email: pat@other.example\n  sites:\n  - {siteUrl: acme.webex.com, accountType: Host}\n";
+
+    #[test]
+    fn external_users_are_read_and_checked_like_the_crd() {
+        let inputs = parse(&format!("{USER}---\n{EXT}")).unwrap();
+        assert_eq!(inputs.external_users.len(), 1);
+        assert_eq!(inputs.external_users[0].location, "t.yaml#2 (line 8)");
+        assert!(inputs.not_planned.is_empty());
+        let e = parse(&EXT.replace("Host", "Owner")).unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.yaml#1 (line 1): spec.sites[0].accountType: unknown variant `Owner`"),
+            "{e}"
+        );
+        let e = parse(&EXT.replace(
+            "  sites:\n  - {siteUrl: acme.webex.com, accountType: Host}\n",
+            "  sites: []\n",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("spec.sites: name at least one Meetings site"), "{e}");
+        let e = parse(&EXT.replace("pat@other.example", "pat")).unwrap_err().to_string();
+        assert!(e.contains("spec.email:"), "{e}");
+        let e = parse(&format!("{EXT}---\n{}", EXT.replace("name: pat", "name: pat2")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("another ExternalUser of org acme manages pat@other.example too"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -185,6 +185,45 @@ pub async fn list_people(org: &ObservedOrg) -> Result<Vec<Person>, GitopsError> 
         .map_err(webex(&org.name, "list people"))
 }
 
+/// What the GETs show about the org's external users (see [`super::external`]): the org's
+/// people listed by pages (a person of the org is no external user), and the users of each
+/// Meetings site licence (`includeAssignedTo=user`, 300 per page), of whom those of type
+/// `EXTERNAL` hold the site's host account (R-EXT-6). Cost: the people pages plus one call per
+/// site licence (per 300 holders), whatever the number of objects.
+pub async fn list_external(
+    org: &ObservedOrg,
+    people: Option<&[Person]>,
+) -> Result<super::external::ExternalListing, GitopsError> {
+    let mut listing = super::external::ExternalListing::default();
+    let listed;
+    let people = match people {
+        Some(p) => p,
+        None => {
+            listed = list_people(org).await?;
+            &listed
+        }
+    };
+    for p in people {
+        for e in &p.emails {
+            listing.members.insert(e.to_ascii_lowercase(), p.id.clone());
+        }
+    }
+    for licence in &org.facts.licenses {
+        let Some(site) = &licence.site_url else { continue };
+        let users = org
+            .client
+            .license_users(&licence.id)
+            .await
+            .map_err(webex(&org.name, "list the users of a Meetings site licence"))?;
+        for u in users.into_iter().filter(|u| u.kind.eq_ignore_ascii_case("EXTERNAL")) {
+            let holder = listing.holders.entry(u.email.to_ascii_lowercase()).or_default();
+            holder.person_id = u.id;
+            holder.sites.insert(site.to_ascii_lowercase());
+        }
+    }
+    Ok(listing)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,11 +6,13 @@
 //! each round's writes to a local picture of the person (what Webex would hold afterwards) and
 //! plans again, so a new user shows create, then licences, then roles (R-USER-12), and the status
 //! it would reach (`Pending` / `InvitePending` until the first sign-in, R-USER-10).
+//! ExternalUsers are planned the same way with the ExternalUser reconciler's decisions
+//! ([`external`]), on one listing per org instead of one read per person.
 //!
 //! Without a cluster, `plan` does not know the objects' status (which person and which licences
 //! the operator already manages). It takes the status from the document itself when it has one,
-//! else from `--live` (the output of `kubectl get webexusers -A -o yaml`), else it plans as a
-//! fresh controller would. Live objects absent from the manifests are planned as deleted
+//! else from `--live` (the output of `kubectl get webexusers,externalusers -A -o yaml`), else it
+//! plans as a fresh controller would. Live objects absent from the manifests are planned as deleted
 //! (pruned): that is where `deprovision` comes from.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,9 +22,11 @@ use futures::StreamExt as _;
 use serde::Serialize;
 
 use super::GitopsError;
+use super::external;
 use super::input::{self, Inputs, Located};
 use super::observe::{self, ObservedOrg};
 use super::progress;
+use crate::api::external_user::{ExternalUser, ExternalUserStatus};
 use crate::api::webex_org::WebexOrg;
 use crate::api::webex_user::{AdminRole, WebexUser, WebexUserSpec, WebexUserStatus};
 use crate::controller::org_registry::OrgFacts;
@@ -92,6 +96,18 @@ pub enum PlannedAction {
     Deprovision { deletion_policy: String },
     /// Delete the person.
     Delete { person_id: String },
+    /// ExternalUser: invite a person of another org to accounts on the org's sites, `site
+    /// (Host|Attendee)` (R-EXT-4); they stay pending until accepted (R-EXT-5, R-EXT-6).
+    Invite { email: String, sites: Vec<String> },
+    /// ExternalUser: the delta of site accounts in one licence change; added ones are
+    /// invitations, `reinvite` those sent again after an expiry (R-EXT-5).
+    SiteAccounts {
+        add: Vec<String>,
+        remove: Vec<String>,
+        reinvite: Vec<String>,
+    },
+    /// ExternalUser: accounts the person already holds, taken over without a write (R-EXT-8).
+    AdoptSites { sites: Vec<String> },
     /// An org setting (R-ORG-1).
     SetOrgSetting {
         setting: String,
@@ -103,7 +119,10 @@ pub enum PlannedAction {
 impl PlannedAction {
     /// Whether this writes to Webex.
     pub fn writes(&self) -> bool {
-        !matches!(self, Self::Adopt { .. } | Self::Deprovision { .. })
+        !matches!(
+            self,
+            Self::Adopt { .. } | Self::AdoptSites { .. } | Self::Deprovision { .. }
+        )
     }
 }
 
@@ -341,13 +360,19 @@ pub fn headline(actions: &[PlannedAction], reach: &Reach) -> Change {
     if actions.iter().any(|a| matches!(a, PlannedAction::Deprovision { .. })) {
         return Change::Deprovision;
     }
-    if actions.iter().any(|a| matches!(a, PlannedAction::Create { .. })) {
+    if actions
+        .iter()
+        .any(|a| matches!(a, PlannedAction::Create { .. } | PlannedAction::Invite { .. }))
+    {
         return Change::Create;
     }
     if actions.iter().any(PlannedAction::writes) {
         return Change::Update;
     }
-    if actions.iter().any(|a| matches!(a, PlannedAction::Adopt { .. })) {
+    if actions
+        .iter()
+        .any(|a| matches!(a, PlannedAction::Adopt { .. } | PlannedAction::AdoptSites { .. }))
+    {
         return Change::Adopt;
     }
     Change::None
@@ -642,14 +667,43 @@ pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
     for o in live.orgs.iter().chain(inputs.orgs.iter()) {
         orgs.insert(o.object.metadata.name.clone().unwrap_or_default(), o);
     }
-    for u in inputs.users.iter().chain(removed.iter().copied()) {
-        if !orgs.contains_key(&u.object.spec.org_ref.name) {
+    let live_externals: BTreeMap<(String, String), &Located<ExternalUser>> = live
+        .external_users
+        .iter()
+        .map(|u| (external_key(&u.object), u))
+        .collect();
+    let manifest_external_keys: BTreeSet<(String, String)> =
+        inputs.external_users.iter().map(|u| external_key(&u.object)).collect();
+    let removed_externals: Vec<&Located<ExternalUser>> = live
+        .external_users
+        .iter()
+        .filter(|u| !manifest_external_keys.contains(&external_key(&u.object)))
+        .filter(|u| {
+            u.object
+                .status
+                .as_ref()
+                .is_some_and(|s| s != &ExternalUserStatus::default())
+        })
+        .collect();
+    let org_refs = inputs
+        .users
+        .iter()
+        .chain(removed.iter().copied())
+        .map(|u| (&u.location, &u.object.spec.org_ref.name))
+        .chain(
+            inputs
+                .external_users
+                .iter()
+                .chain(removed_externals.iter().copied())
+                .map(|u| (&u.location, &u.object.spec.org_ref.name)),
+        );
+    for (location, org_name) in org_refs {
+        if !orgs.contains_key(org_name) {
             return Err(GitopsError::Invalid {
-                location: u.location.clone(),
+                location: location.clone(),
                 field: "spec.orgRef.name".into(),
                 message: format!(
-                    "WebexOrg {} is not among the inputs; add its manifest with -f (plan reads apiBaseUrl and backend from it)",
-                    u.object.spec.org_ref.name
+                    "WebexOrg {org_name} is not among the inputs; add its manifest with -f (plan reads apiBaseUrl and backend from it)"
                 ),
             });
         }
@@ -788,23 +842,145 @@ pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
             would_reach: reach,
         });
     }
+    objects.extend(
+        plan_externals(
+            &inputs.external_users,
+            &removed_externals,
+            &live_externals,
+            &observed,
+            &listed,
+        )
+        .await?,
+    );
     let mut notes: Vec<String> = inputs
         .not_planned
         .iter()
-        .map(|(loc, kind)| format!("{loc}: {kind} is not planned (plan covers WebexOrg and WebexUser)"))
+        .map(|(loc, kind)| format!("{loc}: {kind} is not planned (plan covers WebexOrg, WebexUser and ExternalUser)"))
         .collect();
     if !inputs.ignored.is_empty() {
         notes.push(format!("{} object(s) of other kinds ignored", inputs.ignored.len()));
     }
     if objects
         .iter()
-        .any(|o| o.status_from == Some(StatusFrom::None) && o.change != Change::Create)
+        .any(|o| o.kind == "WebexUser" && o.status_from == Some(StatusFrom::None) && o.change != Change::Create)
     {
         notes.push(
             "some WebexUsers have no status (neither in the document nor in --live): they are planned as a fresh controller would, so licences the operator assigned earlier and that the manifest no longer lists are not shown as removals".into(),
         );
     }
+    if objects.iter().any(|o| {
+        o.kind == "ExternalUser"
+            && o.status_from == Some(StatusFrom::None)
+            && matches!(o.change, Change::Create | Change::Update)
+    }) {
+        notes.push(
+            "some ExternalUsers have no status: pending invitations and accepted attendee accounts are invisible to GETs (only host accounts are listed), so plan shows them as invitations to send; for what is already pending or accepted the controller sends nothing (R-EXT-8)".into(),
+        );
+    }
     Ok(PlanReport::new(objects, notes))
+}
+
+fn external_key(user: &ExternalUser) -> (String, String) {
+    (
+        user.metadata.namespace.clone().unwrap_or_else(|| "default".into()),
+        user.metadata.name.clone().unwrap_or_default(),
+    )
+}
+
+/// Plans the ExternalUsers (those of the manifests, and those of `--live` gone from them) with
+/// the controller's decisions on one listing per org (see [`external`]).
+async fn plan_externals(
+    manifests: &[Located<ExternalUser>],
+    removed: &[&Located<ExternalUser>],
+    live: &BTreeMap<(String, String), &Located<ExternalUser>>,
+    observed: &BTreeMap<String, ObservedOrg>,
+    people: &BTreeMap<String, Vec<Person>>,
+) -> Result<Vec<ObjectPlan>, GitopsError> {
+    let orgs: BTreeSet<&str> = manifests
+        .iter()
+        .chain(removed.iter().copied())
+        .map(|u| u.object.spec.org_ref.name.as_str())
+        .collect();
+    let mut listings = BTreeMap::new();
+    for name in orgs {
+        if let Some(org) = observed.get(name) {
+            let listing = observe::list_external(org, people.get(name).map(Vec::as_slice)).await?;
+            listings.insert(name.to_string(), listing);
+        }
+    }
+    // Webex's own clock is only on write answers; GETs use this machine's (for the expiry of
+    // pending invitations noted in status, R-EXT-5).
+    let now = jiff::Timestamp::now();
+    let mut objects = Vec::new();
+    let jobs = manifests
+        .iter()
+        .map(|u| (u, false))
+        .chain(removed.iter().map(|u| (*u, true)));
+    for (u, is_removed) in jobs {
+        let name = &u.object.spec.org_ref.name;
+        let (Some(org), Some(listing)) = (observed.get(name), listings.get(name)) else {
+            continue;
+        };
+        let (namespace, object_name) = external_key(&u.object);
+        let (status, from) = if is_removed || has_external_status(u.object.status.as_ref()) {
+            (
+                u.object.status.clone().unwrap_or_default(),
+                if is_removed {
+                    StatusFrom::Live
+                } else {
+                    StatusFrom::Manifest
+                },
+            )
+        } else if let Some(l) = live
+            .get(&(namespace.clone(), object_name.clone()))
+            .filter(|l| has_external_status(l.object.status.as_ref()))
+        {
+            (l.object.status.clone().unwrap_or_default(), StatusFrom::Live)
+        } else {
+            (ExternalUserStatus::default(), StatusFrom::None)
+        };
+        let (actions, reach) = if is_removed {
+            external::plan_external_removed(&u.object.spec, &status, &org.facts, listing, now)
+        } else {
+            // The generation the controller would see: the document's own; for a status from
+            // `--live`, the live one if the spec is unchanged, else the next one (applying a
+            // changed spec is a new request: declines, expiries and refusals are forgotten,
+            // R-EXT-5).
+            let generation = u.object.metadata.generation.or(match from {
+                StatusFrom::Live => live.get(&(namespace.clone(), object_name.clone())).and_then(|l| {
+                    let g = l.object.metadata.generation?;
+                    Some(if l.object.spec == u.object.spec { g } else { g + 1 })
+                }),
+                _ => None,
+            });
+            external::plan_external(
+                &u.object.spec,
+                &status,
+                generation,
+                &namespace,
+                &org.facts,
+                listing,
+                now,
+            )
+        };
+        objects.push(ObjectPlan {
+            source: u.location.clone(),
+            kind: "ExternalUser".into(),
+            name: object_name,
+            namespace: Some(namespace),
+            email: Some(u.object.spec.email.clone()),
+            org: Some(name.clone()),
+            status_from: Some(from),
+            change: headline(&actions, &reach),
+            actions,
+            would_reach: reach,
+        });
+    }
+    Ok(objects)
+}
+
+fn has_external_status(status: Option<&ExternalUserStatus>) -> bool {
+    status.is_some_and(|s| s != &ExternalUserStatus::default())
 }
 
 #[cfg(test)]

@@ -84,6 +84,25 @@ pub fn action_line(action: &PlannedAction) -> String {
             format!("deprovision: gone from the manifests, deletionPolicy {deletion_policy}")
         }
         PlannedAction::Delete { person_id } => format!("delete the person {person_id}"),
+        PlannedAction::Invite { email, sites } => {
+            format!(
+                "invite {email} to {} (pending until accepted, R-EXT-4, R-EXT-5)",
+                sites.join(", ")
+            )
+        }
+        PlannedAction::SiteAccounts { add, remove, reinvite } => {
+            let mut parts: Vec<String> = add.iter().map(|s| format!("+{s}")).collect();
+            parts.extend(remove.iter().map(|s| format!("-{s}")));
+            let mut line = format!("site accounts: {}", parts.join(", "));
+            if !reinvite.is_empty() {
+                let _ = write!(line, " (invited again after expiry: {}, R-EXT-5)", reinvite.join(", "));
+            }
+            line
+        }
+        PlannedAction::AdoptSites { sites } => format!(
+            "adopt the accounts already held on {} (nothing written to Webex, R-EXT-8)",
+            sites.join(", ")
+        ),
         PlannedAction::SetOrgSetting { setting, from, to } => {
             let from = from.map_or_else(|| "(unknown)".to_string(), |f| f.to_string());
             format!("set {setting}: {from} → {to} (R-ORG-1)")
