@@ -382,6 +382,33 @@ async fn an_accepted_user_loses_every_licence_of_the_org_on_delete() {
 }
 
 #[tokio::test]
+async fn deletion_policy_orphan_leaves_the_accounts() {
+    // R-EXT-7 is the default; `Orphan` is for objects that took over accounts (import).
+    let (client, ns, sim) = setup("ext-orphan").await;
+    let inv = inviter(&client, sim, &ns, json!({})).await;
+    let email = outsider(sim, &ns, "oli", true).await;
+    let mut spec = host_and_attendee(&ns, &email, &inv);
+    spec["deletionPolicy"] = json!("Orphan");
+    apply_ext(&client, &ns, "oli", spec).await;
+    wait_reason(&client, &ns, "oli", "InvitationPending").await;
+    sim.control().answer_invitations(&[&email], None, true).await.unwrap();
+    wait_reason(&client, &ns, "oli", "Accepted").await;
+    let api: Api<ExternalUser> = Api::namespaced(client.clone(), &ns);
+    api.delete("oli", &DeleteParams::default()).await.expect("delete");
+    gone(&client, &ns, "oli", Duration::from_secs(30)).await;
+    assert_eq!(
+        invitations_of(sim, &inv.org, &email).await.len(),
+        2,
+        "both accounts kept"
+    );
+    assert_eq!(
+        consumed(sim, &inv.org, &inv.site).await,
+        1,
+        "the host unit stays consumed"
+    );
+}
+
+#[tokio::test]
 async fn a_user_already_licensed_on_the_site_is_adopted() {
     // R-EXT-8: licensed (and accepted) before the ExternalUser exists; no new invitation.
     let (client, ns, sim) = setup("ext-adopt").await;

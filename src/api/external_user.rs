@@ -16,6 +16,17 @@ pub enum SiteAccountType {
     Attendee,
 }
 
+/// What deleting the ExternalUser does to the person's accounts on the org's sites.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum ExternalDeletionPolicy {
+    /// Remove every account the org gave the person (R-EXT-7); waits while an invitation is pending.
+    #[default]
+    RemoveAccounts,
+    /// Leave the accounts as they are (for objects that took over existing accounts, e.g. by
+    /// `import`).
+    Orphan,
+}
+
 /// One Meetings site and the account type on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -62,6 +73,9 @@ pub struct ExternalUserSpec {
     /// invitation is reported (`Expired`) and left alone until the spec changes.
     #[serde(default)]
     pub reinvite_on_expiry: bool,
+    /// `RemoveAccounts` (default) or `Orphan`.
+    #[serde(default)]
+    pub deletion_policy: ExternalDeletionPolicy,
 }
 
 /// Where an invitation stands (R-EXT-4..6).

@@ -20,7 +20,9 @@ use jiff::Timestamp;
 
 use super::plan::{PlannedAction, Reach};
 use crate::api::conditions::{self, READY};
-use crate::api::external_user::{ExternalUserSpec, ExternalUserStatus, InvitationState, SiteAccountType};
+use crate::api::external_user::{
+    ExternalDeletionPolicy, ExternalUserSpec, ExternalUserStatus, InvitationState, SiteAccountType,
+};
 use crate::controller::external_user::plan::{
     self as ext_plan, ExternalReason, Inputs, Observed, Removal, SiteKey, Verdict,
 };
@@ -272,7 +274,7 @@ pub fn plan_external_removed(
 ) -> (Vec<PlannedAction>, Reach) {
     let observed = observed_for(spec, status, org, listing, now);
     let mut actions = vec![PlannedAction::Deprovision {
-        deletion_policy: "RemoveAccounts".into(),
+        deletion_policy: format!("{:?}", spec.deletion_policy),
     }];
     let deleted = |message: String| Reach {
         state: None,
@@ -282,6 +284,15 @@ pub fn plan_external_removed(
         blocked: false,
         terminal: None,
     };
+    if spec.deletion_policy == ExternalDeletionPolicy::Orphan {
+        return (
+            actions,
+            deleted(format!(
+                "the ExternalUser is gone from the manifests; deletionPolicy Orphan leaves the accounts of {} as they are",
+                spec.email
+            )),
+        );
+    }
     match ext_plan::plan_removal(spec, status, org, &observed, now) {
         Removal::Done => (
             actions,
@@ -363,6 +374,7 @@ mod tests {
                 })
                 .collect(),
             reinvite_on_expiry: false,
+            deletion_policy: Default::default(),
         }
     }
 
@@ -599,5 +611,24 @@ mod tests {
         assert_eq!(actions.len(), 1);
         assert_eq!(reach.reason, "RemovalBlocked");
         assert!(reach.message.contains("2026-01-20"), "{}", reach.message);
+    }
+
+    #[test]
+    fn a_pruned_orphan_object_touches_no_account() {
+        let accepted = ExternalUserStatus {
+            person_id: Some("p1".into()),
+            sites: vec![site(ACME, Host, InvitationState::Accepted, None)],
+            ..ExternalUserStatus::default()
+        };
+        let mut orphan = spec(&[(ACME, Host)]);
+        orphan.deletion_policy = ExternalDeletionPolicy::Orphan;
+        let (actions, reach) = plan_external_removed(&orphan, &accepted, &org(), &holding(&[ACME]), now());
+        assert_eq!(
+            actions,
+            vec![PlannedAction::Deprovision {
+                deletion_policy: "Orphan".into()
+            }]
+        );
+        assert!(reach.message.contains("Orphan"), "{}", reach.message);
     }
 }

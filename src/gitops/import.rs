@@ -26,7 +26,9 @@ use super::progress;
 use crate::api::common::{
     CC_PREMIUM, CC_STANDARD, ContactCenterType, ExistingUserPolicy, LicenseRef, ManagementPolicy, OrgRef,
 };
-use crate::api::external_user::{ExternalSite, ExternalUser, ExternalUserSpec, SiteAccountType};
+use crate::api::external_user::{
+    ExternalDeletionPolicy, ExternalSite, ExternalUser, ExternalUserSpec, SiteAccountType,
+};
 use crate::api::webex_org::{Backend, WebexOrg};
 use crate::api::webex_user::{AdminRole, CallingSpec, ContactCenterSpec, DeletionPolicy, WebexUser, WebexUserSpec};
 use crate::controller::org_registry::OrgFacts;
@@ -183,6 +185,7 @@ pub fn build_external(listing: &ExternalListing, options: &ImportOptions, import
                 })
                 .collect(),
             reinvite_on_expiry: false,
+            deletion_policy: external_deletion_policy(options.deletion_policy),
         };
         if let Some((field, message)) = external_schema_problems(&spec).into_iter().next() {
             imported
@@ -206,10 +209,21 @@ pub fn build_external(listing: &ExternalListing, options: &ImportOptions, import
         }
     }
     let written = imported.documents.len() - before;
-    if written > 0 {
+    if written > 0 && external_deletion_policy(options.deletion_policy) == ExternalDeletionPolicy::RemoveAccounts {
         imported.warnings.push(format!(
-            "{written} ExternalUser(s) written: an ExternalUser has no deletionPolicy, deleting or pruning one removes the person's accounts on this org's sites (R-EXT-7)"
+            "{written} ExternalUser(s) written with deletionPolicy RemoveAccounts: deleting or pruning one removes the person's accounts on this org's sites (R-EXT-7)"
         ));
+    }
+}
+
+/// The ExternalUser counterpart of the WebexUser `--deletion-policy`: only `Orphan` leaves
+/// the accounts alone; every other policy removes what the org gave.
+fn external_deletion_policy(policy: DeletionPolicy) -> ExternalDeletionPolicy {
+    match policy {
+        DeletionPolicy::Orphan => ExternalDeletionPolicy::Orphan,
+        DeletionPolicy::Delete | DeletionPolicy::Deactivate | DeletionPolicy::RemoveLicenses => {
+            ExternalDeletionPolicy::RemoveAccounts
+        }
     }
 }
 

@@ -21,7 +21,7 @@ use tracing::Instrument;
 
 use crate::api::common::{PAUSE_ANNOTATION, USER_FINALIZER};
 use crate::api::conditions::{self, ConditionUpdate, READY, SYNCED};
-use crate::api::external_user::{ExternalUser, ExternalUserStatus};
+use crate::api::external_user::{ExternalDeletionPolicy, ExternalUser, ExternalUserStatus};
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, webex_err};
 use crate::controller::org_registry::OrgHandle;
@@ -310,6 +310,20 @@ async fn cleanup(object: Arc<ExternalUser>, ctx: &Context) -> Result<Action, Rec
     let status = object.status.clone().unwrap_or_default();
     if status.person_id.is_none() && status.invitation.is_none() {
         return Ok(Action::await_change()); // never reached Webex: nothing to undo
+    }
+    if object.spec.deletion_policy == ExternalDeletionPolicy::Orphan {
+        ctx.event(
+            &object.object_ref(&()),
+            false,
+            "Orphaned",
+            "Delete",
+            format!(
+                "deletionPolicy Orphan: the accounts of {} on this org's sites are left as they are",
+                object.spec.email
+            ),
+        )
+        .await;
+        return Ok(Action::await_change());
     }
     let org = ctx.orgs.get(&object.spec.org_ref.name).ok_or_else(|| {
         ReconcileError::NotReady(format!(

@@ -508,6 +508,7 @@ mod tests {
                 })
                 .collect(),
             reinvite_on_expiry: false,
+            deletion_policy: Default::default(),
         }
     }
 
