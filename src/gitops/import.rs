@@ -461,8 +461,21 @@ mod tests {
             serde_json::json!([{"siteUrl": "a.webex.com", "accountType": "Host"}, {"siteUrl": "b.webex.com", "accountType": "Host"}])
         );
         assert!(doc.value.get("status").is_none());
+        assert_eq!(
+            doc.value["spec"]["deletionPolicy"], "Orphan",
+            "the default --deletion-policy"
+        );
+        assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+
+        let removing = ImportOptions {
+            deletion_policy: DeletionPolicy::Delete,
+            ..options()
+        };
+        let mut imported = Imported::default();
+        build_external(&listing, &removing, &mut imported);
+        assert_eq!(imported.documents[0].value["spec"]["deletionPolicy"], "RemoveAccounts");
         assert!(
-            imported.warnings[0].contains("no deletionPolicy"),
+            imported.warnings[0].contains("RemoveAccounts"),
             "{:?}",
             imported.warnings
         );
