@@ -111,6 +111,7 @@ async fn main() -> anyhow::Result<()> {
     let sim = webex_operator::sim::start(SimConfig {
         listen: "127.0.0.1:0".parse()?,
         state_file: None,
+        tls: None,
     })
     .await?;
     let control = sim.control();

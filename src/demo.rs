@@ -55,6 +55,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let simulator = sim::start(sim::SimConfig {
         listen,
         state_file: Some(state_dir.path().join("sim-state.json")),
+        tls: None,
     })
     .await
     .with_context(|| format!("starting the simulator on {listen} (is the port free? try --sim-port)"))?;

@@ -22,6 +22,10 @@ struct Cli {
     /// Hide the local part of email addresses in every log line (`***@acme.example`).
     #[arg(long, env = "WEBEX_OPERATOR_REDACT_EMAILS", global = true)]
     redact_emails: bool,
+    /// PEM bundle of CA certificates trusted for calls to Webex in addition to the system's
+    /// (a TLS-inspecting proxy, or a simulator with its own CA).
+    #[arg(long, env = "WEBEX_OPERATOR_WEBEX_CA_FILE", global = true)]
+    webex_ca_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -59,6 +63,12 @@ enum Command {
         /// File that keeps the simulator's state across restarts.
         #[arg(long, env = "WEBEX_SIM_STATE_FILE")]
         state_file: Option<PathBuf>,
+        /// Serve HTTPS with this PEM certificate (chain) instead of plain HTTP; needs --tls-key.
+        #[arg(long, env = "WEBEX_SIM_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key of --tls-cert.
+        #[arg(long, env = "WEBEX_SIM_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// The local demo: a real kube-apiserver + etcd, the simulator, the controller and
     /// examples/, converging while simulated users sign in.
@@ -80,6 +90,17 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.log_format, cli.redact_emails);
     webex_operator::tls::install_crypto_provider();
+    if let Some(path) = &cli.webex_ca_file {
+        match webex_operator::tls::trust_extra_roots(path) {
+            Ok(n) => {
+                tracing::info!(certificates = n, path = %path.display(), "trusting extra CA certificates for Webex")
+            }
+            Err(error) => {
+                eprintln!("error: {:#}", anyhow::Error::from(error));
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     // `plan` has its own exit codes (0 no change, 2 changes, 1 error).
     let command = match cli.command {
         Command::Gitops(command) => return ExitCode::from(command.run().await),
@@ -113,8 +134,21 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             controller::runtime::serve(config, options, runtime, shutdown_signal()).await?;
         }
         Command::Crds => print!("{}", webex_operator::api::crds_yaml()?),
-        Command::Sim { listen, state_file } => {
-            webex_operator::sim::serve_forever(webex_operator::sim::SimConfig { listen, state_file }).await?;
+        Command::Sim {
+            listen,
+            state_file,
+            tls_cert,
+            tls_key,
+        } => {
+            let tls = tls_cert
+                .zip(tls_key)
+                .map(|(cert, key)| webex_operator::sim::SimTls { cert, key });
+            webex_operator::sim::serve_forever(webex_operator::sim::SimConfig {
+                listen,
+                state_file,
+                tls,
+            })
+            .await?;
         }
         Command::Demo { keep_running, sim_port } => {
             webex_operator::demo::run(webex_operator::demo::DemoOptions { keep_running, sim_port }).await?;

@@ -204,6 +204,33 @@ fn default_render_is_a_hardened_two_replica_deployment() {
 }
 
 /// Every (kind, rule) of the rendered RBAC.
+#[test]
+fn a_ca_bundle_configmap_is_mounted_and_named_to_the_controller() {
+    let deployment = |sets: &[&str]| of_kind(&render("webex-system", sets), "Deployment")[0].clone();
+    let env_of = |d: &Value| -> Option<String> {
+        d["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .and_then(|env| env.iter().find(|e| e["name"] == "WEBEX_OPERATOR_WEBEX_CA_FILE"))
+            .and_then(|e| e["value"].as_str().map(str::to_string))
+    };
+    let plain = deployment(&[]);
+    assert_eq!(env_of(&plain), None, "system roots only by default");
+    let with_ca = deployment(&["controller.webexCaBundle.configMap=corp-ca"]);
+    assert_eq!(env_of(&with_ca).as_deref(), Some("/etc/webex-operator/ca/ca.pem"));
+    let pod = &with_ca["spec"]["template"]["spec"];
+    let volume = pod["volumes"]
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["name"] == "webex-ca"))
+        .expect("CA volume");
+    assert_eq!(volume["configMap"]["name"], "corp-ca");
+    let mount = pod["containers"][0]["volumeMounts"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["name"] == "webex-ca"))
+        .expect("CA mount");
+    assert_eq!(mount["mountPath"], "/etc/webex-operator/ca");
+    assert_eq!(mount["readOnly"], true);
+}
+
 fn rules(docs: &[Value]) -> Vec<(String, String, Value)> {
     let mut out = Vec::new();
     for kind in ["ClusterRole", "Role"] {

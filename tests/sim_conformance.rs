@@ -289,6 +289,7 @@ async fn start_sim() -> (RunningSim, SimControl, SeededOrg, Api) {
     let sim = sim::start(SimConfig {
         listen: "127.0.0.1:0".parse().expect("address"),
         state_file: None,
+        tls: None,
     })
     .await
     .expect("start the simulator");
@@ -1551,6 +1552,7 @@ async fn state_survives_a_restart() {
     let config = SimConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         state_file: Some(state_file.clone()),
+        tls: None,
     };
     let sim = sim::start(config.clone()).await.unwrap();
     let control = sim.control();

@@ -67,10 +67,10 @@ pub struct SimControl {
 impl SimControl {
     /// `base_url` is the simulator's API root (`RunningSim::base_url`).
     pub fn new(base_url: &str) -> Self {
-        crate::tls::install_crypto_provider();
         Self {
             base_url: base_url.trim_end_matches('/').to_string(),
-            client: reqwest::Client::new(),
+            // The default client when the builder fails (it only fails without a TLS backend).
+            client: crate::tls::http_client_builder().build().unwrap_or_default(),
         }
     }
 

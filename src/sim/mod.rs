@@ -46,6 +46,15 @@ pub struct SimConfig {
     pub listen: SocketAddr,
     /// Where the state is kept across restarts; in memory only when absent.
     pub state_file: Option<PathBuf>,
+    /// Serve HTTPS with this certificate instead of plain HTTP (the real service is HTTPS only).
+    pub tls: Option<SimTls>,
+}
+
+/// PEM files of the simulator's HTTPS certificate (with its chain) and private key.
+#[derive(Debug, Clone)]
+pub struct SimTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +73,13 @@ pub enum SimError {
     },
     #[error("the simulator server failed")]
     Serve(#[source] std::io::Error),
+    #[error("cannot load the simulator's TLS certificate {cert:?} / key {key:?}")]
+    Tls {
+        cert: PathBuf,
+        key: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Shared by all handlers.
@@ -230,14 +246,39 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, SimError> {
     })?;
     let (stop, stopped) = oneshot::channel::<()>();
     let service = router(app);
-    let task = tokio::spawn(async move {
-        axum::serve(listener, service)
-            .with_graceful_shutdown(async move {
+    let (task, base_url) = match &config.tls {
+        None => {
+            let task = tokio::spawn(async move {
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.await;
+                    })
+                    .await
+            });
+            (task, format!("http://{addr}"))
+        }
+        Some(tls) => {
+            crate::tls::install_crypto_provider();
+            let tls_error = |source| SimError::Tls {
+                cert: tls.cert.clone(),
+                key: tls.key.clone(),
+                source,
+            };
+            let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                .await
+                .map_err(tls_error)?;
+            let std_listener = listener.into_std().map_err(tls_error)?;
+            let server = axum_server::from_tcp_rustls(std_listener, rustls).map_err(tls_error)?;
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
                 let _ = stopped.await;
-            })
-            .await
-    });
-    let base_url = format!("http://{addr}");
+                stopper.graceful_shutdown(Some(Duration::from_secs(5)));
+            });
+            let task = tokio::spawn(server.handle(handle).serve(service.into_make_service()));
+            (task, format!("https://{addr}"))
+        }
+    };
     tracing::info!(%base_url, state_file = ?config.state_file, "Webex simulator listening");
     Ok(RunningSim {
         base_url,

@@ -92,7 +92,6 @@ impl WebexClient {
     /// `base_url` is the API root (`https://webexapis.com`); `/v1/...` and `/settings/...` are
     /// appended as the real service lays them out.
     pub fn new(base_url: &str, token: Token) -> Result<Self, WebexError> {
-        crate::tls::install_crypto_provider();
         let invalid = || WebexError::InvalidBaseUrl {
             url: base_url.to_string(),
         };
@@ -104,7 +103,7 @@ impl WebexClient {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        let http = reqwest::Client::builder()
+        let http = crate::tls::http_client_builder()
             .timeout(Duration::from_secs(30))
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("webex-operator/", env!("CARGO_PKG_VERSION")))

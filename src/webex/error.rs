@@ -26,7 +26,7 @@ pub enum WebexError {
 
     /// The request did not complete (connection refused, reset, timeout). Retryable, except
     /// that a create is never resent blindly: see `OutcomeUnknown`.
-    #[error("request to {endpoint} did not complete")]
+    #[error("request to {endpoint} did not complete{}", untrusted_certificate_hint(source))]
     Transport {
         endpoint: String,
         #[source]
@@ -147,6 +147,19 @@ impl WebexError {
             None
         }
     }
+}
+
+/// A hint for the admin when TLS refused the server's certificate (the cause is deep in the
+/// source chain, which callers print after this message).
+fn untrusted_certificate_hint(error: &reqwest::Error) -> &'static str {
+    let mut cause: Option<&dyn std::error::Error> = Some(error);
+    while let Some(current) = cause {
+        if current.to_string().contains("certificate") {
+            return " (the server's TLS certificate is not trusted: if a proxy or a private CA signs it, give that CA with --webex-ca-file)";
+        }
+        cause = current.source();
+    }
+    ""
 }
 
 #[cfg(test)]

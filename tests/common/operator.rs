@@ -100,6 +100,31 @@ pub async fn start_sim_with(persist: bool) -> SimProcess {
     }
 }
 
+/// A simulator process serving HTTPS with `cert`/`key` (PEM), on 127.0.0.1. The test process
+/// must trust the certificate's CA first (`webex_operator::tls::trust_extra_roots`).
+pub async fn start_sim_tls(cert: &Path, key: &Path) -> SimProcess {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let cert = cert.to_str().expect("utf-8 path");
+    let key = key.to_str().expect("utf-8 path");
+    let args = ["sim", "--listen", &listen, "--tls-cert", cert, "--tls-key", key];
+    let process = spawn("sim", &[("RUST_LOG", "warn".into())], &args);
+    let base_url = format!("https://{listen}");
+    let control = SimControl::new(&base_url);
+    wait_until(Duration::from_secs(20), "the simulator answers over HTTPS", || async {
+        control.now().await.is_ok()
+    })
+    .await;
+    SimProcess {
+        process,
+        base_url,
+        state_file: PathBuf::new(),
+    }
+}
+
 /// The controller (`webex-operator run`) against the test binary's shared control plane.
 pub async fn start_operator(extra_env: &[(&str, String)]) -> OperatorProcess {
     start_operator_on(super::control_plane().await, extra_env)
