@@ -7,6 +7,7 @@ pub mod drift;
 pub mod error;
 pub mod external_user;
 pub mod guard;
+pub mod license_template;
 pub mod listing;
 pub mod org_registry;
 pub mod runtime;
@@ -23,7 +24,7 @@ use kube::api::Api;
 use kube::runtime::{Controller, WatchStreamExt, reflector, reflector::ObjectRef, watcher};
 use kube::{CustomResourceExt, ResourceExt};
 
-use crate::api::{ExternalUser, WebexOrg, WebexUser};
+use crate::api::{ExternalUser, LicenseTemplate, WebexOrg, WebexUser};
 use crate::telemetry::metrics::{Kind, instrument};
 pub use context::{Context, RunOptions};
 
@@ -70,6 +71,16 @@ pub async fn run(
             }
         });
 
+    // LicenseTemplates: their cache serves the WebexUser reconciler (set before users start).
+    let templates: Api<LicenseTemplate> = Api::all(client.clone());
+    let (template_reader, template_writer) = reflector::store();
+    let template_changes = watcher(templates.clone(), watcher::Config::default().any_semantic())
+        .default_backoff()
+        .reflect(template_writer)
+        .applied_objects()
+        .predicate_filter(desired_state_changed, Default::default());
+    let _ = ctx.templates.set(template_reader.clone());
+
     let users: Api<WebexUser> = Api::all(client.clone());
     let (user_reader, user_writer) = reflector::store();
     let user_changes = watcher(users, watcher::Config::default().any_semantic())
@@ -85,6 +96,23 @@ pub async fn run(
     let (drift_tx, drift_rx) = futures::channel::mpsc::channel(1024);
     let drift = tokio::spawn(drift::run(ctx.clone(), user_store.clone(), drift_tx));
     let user_cache = user_store.clone();
+    let template_user_store = user_store.clone();
+    let template_controller = Controller::for_stream(template_changes, template_reader.clone())
+        .graceful_shutdown_on(shutdown.clone())
+        .run(
+            license_template::reconcile,
+            license_template::error_policy,
+            Arc::new(license_template::TemplateContext {
+                ctx: ctx.clone(),
+                users: user_store.clone(),
+                templates: template_reader,
+            }),
+        )
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "LicenseTemplate reconcile error");
+            }
+        });
     let last_org_keys: std::sync::Mutex<std::collections::HashMap<String, String>> = Default::default();
     let user_controller = user_controller
         // A WebexOrg that becomes ready (or changes) re-reconciles the users that use it.
@@ -105,6 +133,12 @@ pub async fn run(
                 .map(|u| ObjectRef::from_obj(&*u))
                 .collect::<Vec<_>>()
         })
+        // A template change re-reconciles the users it applies to and the users holding its
+        // licences (it may no longer match them).
+        .watches_stream(
+            license_template::watch::changes(templates),
+            license_template::watch::users_of(template_user_store),
+        )
         // Drift detection hands over the users whose person changed in Webex.
         .reconcile_on(drift_rx)
         .graceful_shutdown_on(shutdown.clone())
@@ -179,7 +213,12 @@ pub async fn run(
         Arc::new(move || backoff_ctx.backoff.in_backoff()),
     );
     tracing::info!("controllers started");
-    futures::join!(org_controller, user_controller, external_controller);
+    futures::join!(
+        org_controller,
+        user_controller,
+        external_controller,
+        template_controller
+    );
     drift.abort();
     accepted_watch.abort();
     tracing::info!("controllers stopped");
@@ -213,7 +252,12 @@ fn org_trigger_key(org: &WebexOrg) -> String {
 /// Fails fast when the CRDs are missing (style-anchors 14).
 async fn wait_for_crds(client: &kube::Client) -> Result<(), RunError> {
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for name in [WebexOrg::crd_name(), WebexUser::crd_name(), ExternalUser::crd_name()] {
+    for name in [
+        WebexOrg::crd_name(),
+        WebexUser::crd_name(),
+        ExternalUser::crd_name(),
+        LicenseTemplate::crd_name(),
+    ] {
         let established = kube::runtime::wait::await_condition(
             crds.clone(),
             name,

@@ -70,10 +70,15 @@ pub fn org_licenses(licenses: &[License]) -> Vec<OrgLicense> {
         .collect()
 }
 
-pub fn license_status(licenses: &[OrgLicense]) -> Vec<OrgLicenseStatus> {
+/// `reserved`: seats the controller reserved per licence id and the listing does not count yet.
+pub fn license_status(
+    licenses: &[OrgLicense],
+    reserved: &std::collections::HashMap<String, i64>,
+) -> Vec<OrgLicenseStatus> {
     licenses
         .iter()
         .map(|l| OrgLicenseStatus {
+            reserved_units: reserved.get(&l.id).copied().unwrap_or(0),
             offer_code: l.offer_code.clone(),
             name: l.name.clone(),
             id: l.id.clone(),
