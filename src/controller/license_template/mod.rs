@@ -21,8 +21,9 @@ use crate::api::webex_user::WebexUser;
 use crate::controller::context::Context;
 use crate::controller::error::ReconcileError;
 
-/// Matched-user counts follow label and user changes at this pace (users are not watched a
-/// second time for this: the WebexUser cache is the controller's largest).
+/// Matched-user counts follow label and user changes at this pace, or the resync interval when
+/// shorter (users are not watched a second time for this: the WebexUser cache is the
+/// controller's largest).
 const RECOUNT: Duration = Duration::from_secs(30);
 
 /// Condition reasons of LicenseTemplate (closed set).
@@ -171,5 +172,5 @@ async fn reconcile_template(
     if status != previous {
         ctx.apply_status(template.as_ref(), &status).await?;
     }
-    Ok(Action::requeue(RECOUNT))
+    Ok(Action::requeue(RECOUNT.min(ctx.options.resync)))
 }
