@@ -213,6 +213,10 @@ async fn r_tpl_1_selector_applies_only_to_labelled_users() {
     wait_reason(&client, &ns, "sue", "InvitePending").await;
     assert_eq!(codes(sim, &seeded, &support).await, set(&[]), "not selected");
     assert_eq!(provenance(&client, &ns, "sue").await, BTreeSet::new());
+    // Relabelled into the selector: the label change alone re-reconciles her.
+    apply_labelled_user(&client, &ns, "sue", json!({"team": "sales"}), user(&ns, &support)).await;
+    wait_codes(sim, &seeded, &support, &["EE"]).await;
+    wait_provenance(&client, &ns, "sue", &[("EE", "Template/sales")]).await;
 }
 
 #[tokio::test]

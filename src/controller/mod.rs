@@ -123,7 +123,13 @@ pub async fn run(
             let key = org_trigger_key(&org);
             let mut seen = last_org_keys.lock().unwrap_or_else(|p| p.into_inner());
             if seen.get(&name) == Some(&key) {
-                return Vec::new();
+                // Licence units moved: users waiting for a seat look again (R-USER-10).
+                return user_store
+                    .state()
+                    .into_iter()
+                    .filter(|u| u.spec.org_ref.name == name && webex_user::waits_for_seat(u))
+                    .map(|u| ObjectRef::from_obj(&*u))
+                    .collect::<Vec<_>>();
             }
             seen.insert(name.clone(), key);
             user_store
@@ -226,14 +232,16 @@ pub async fn run(
 }
 
 /// What a reconcile depends on in the object itself: spec (generation), annotations (pause,
-/// reconcile-now), finalizers and deletion. Status writes (our own) do not re-trigger a reconcile;
-/// requeues and Webex-side events do the rest.
+/// reconcile-now), labels (template selectors), finalizers and deletion. Status writes (our
+/// own) do not re-trigger a reconcile; requeues and Webex-side events do the rest.
 fn desired_state_changed<K: Resource>(object: &K) -> Option<u64> {
     use std::hash::{Hash, Hasher};
     let meta = object.meta();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     meta.generation.hash(&mut hasher);
     meta.annotations.hash(&mut hasher);
+    // Labels: LicenseTemplates select WebexUsers by them (R-TPL-1).
+    meta.labels.hash(&mut hasher);
     meta.finalizers.hash(&mut hasher);
     meta.deletion_timestamp
         .as_ref()

@@ -219,6 +219,22 @@ pub fn applies(template: &LicenseTemplate, user: &WebexUser, adopted: bool) -> b
     selects(template, user) && (template.spec.apply_to_existing_users || is_new_for(template, user, adopted))
 }
 
+/// The templates of `templates` that apply to `user`, as grants for the merge.
+pub fn grants_for<'a>(
+    templates: &'a [std::sync::Arc<LicenseTemplate>],
+    user: &WebexUser,
+    adopted: bool,
+) -> Vec<Grant<'a>> {
+    templates
+        .iter()
+        .filter(|t| applies(t, user, adopted))
+        .map(|t| Grant {
+            name: t.metadata.name.as_deref().unwrap_or_default(),
+            spec: &t.spec,
+        })
+        .collect()
+}
+
 /// Status figures of one template over the users of its namespace.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TemplateTally {

@@ -19,7 +19,7 @@ use crate::api::webex_user::{UserState, WebexUser, WebexUserSpec, WebexUserStatu
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, webex_err};
 use crate::controller::guard::APPROVE_ANNOTATION;
-use crate::controller::license_template::plan::{self as template_plan, Grant};
+use crate::controller::license_template::plan as template_plan;
 use crate::controller::listing;
 use crate::controller::org_registry::OrgHandle;
 use crate::telemetry::metrics::{self, DriftField, DriftHandling};
@@ -64,6 +64,14 @@ async fn reconcile_object(user: Arc<WebexUser>, ctx: Arc<Context>) -> Result<Act
 pub fn error_policy(user: Arc<WebexUser>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
     tracing::warn!(name = %user.name_any(), category = error.category(), error = %error.describe(), "WebexUser reconcile failed");
     ctx.backoff.on_error(&object_key(&user), error)
+}
+
+/// Whether the user waits for a free seat (`LicenseCapacityExhausted`).
+pub fn waits_for_seat(user: &WebexUser) -> bool {
+    user.status
+        .as_ref()
+        .and_then(|s| conditions::find(&s.conditions, READY))
+        .is_some_and(|c| c.reason == <&str>::from(UserReason::LicenseCapacityExhausted))
 }
 
 fn object_key(user: &WebexUser) -> String {
@@ -322,14 +330,7 @@ fn effective_for(
     person: Option<&Person>,
 ) -> (WebexUserSpec, LicenseContext) {
     let adopted = plan::is_adopted(status, person);
-    let grants: Vec<Grant<'_>> = templates
-        .iter()
-        .filter(|t| template_plan::applies(t, user, adopted))
-        .map(|t| Grant {
-            name: t.metadata.name.as_deref().unwrap_or_default(),
-            spec: &t.spec,
-        })
-        .collect();
+    let grants = template_plan::grants_for(templates, user, adopted);
     let (spec, sources, _) = template_plan::effective_spec(&user.spec, &grants, &status.effective_licenses);
     let full = org
         .facts
