@@ -427,7 +427,6 @@ struct UserView {
     generation: Option<i64>,
     observed: Option<i64>,
     reason: String,
-    licences: usize,
     /// Effective licences that come from a LicenseTemplate.
     template_licences: usize,
 }
@@ -527,7 +526,6 @@ fn view(user: &WebexUser) -> UserView {
         reason: conditions::find(&status.conditions, READY)
             .map(|c| c.reason.clone())
             .unwrap_or_default(),
-        licences: user.spec.licenses.as_ref().map_or(0, Vec::len),
         template_licences: status
             .effective_licenses
             .iter()
