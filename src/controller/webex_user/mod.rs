@@ -159,7 +159,7 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
     let mut final_plan: Option<UserPlan> = None;
     // The LicenseTemplates of the namespace (R-TPL-1..5), merged per round: adoption in the
     // first round makes the person an existing user.
-    let templates = namespace_templates(ctx, &namespace).await;
+    let templates = namespace_templates(ctx, &namespace).await?;
     let key = object_key(&user);
     let licensing_for = |status: &WebexUserStatus, person: Option<&Person>| {
         effective_for(ctx, &user, &templates, &org, &key, status, person)
@@ -308,14 +308,20 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
     })
 }
 
-/// The LicenseTemplates of `namespace`, once the cache has listed them (an unlisted cache
-/// would look like "no templates" and take template licences away).
-async fn namespace_templates(ctx: &Context, namespace: &str) -> Vec<Arc<LicenseTemplate>> {
+/// The LicenseTemplates of `namespace`, once the cache has listed them: an unlisted cache would
+/// look like "no templates" and take template licences away, so the reconcile waits (bounded,
+/// then retried with backoff, e.g. when RBAC does not let the controller list templates).
+async fn namespace_templates(ctx: &Context, namespace: &str) -> Result<Vec<Arc<LicenseTemplate>>, ReconcileError> {
     let Some(store) = ctx.templates.get() else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
-    let _ = store.wait_until_ready().await;
-    store.state_filter(|t| t.namespace().as_deref() == Some(namespace))
+    match tokio::time::timeout(std::time::Duration::from_secs(10), store.wait_until_ready()).await {
+        Ok(Ok(())) => Ok(store.state_filter(|t| t.namespace().as_deref() == Some(namespace))),
+        _ => Err(ReconcileError::NotReady(
+            "the LicenseTemplate cache has not listed the templates yet (may the controller list licensetemplates?)"
+                .into(),
+        )),
+    }
 }
 
 /// The spec the planner works on (templates merged, R-TPL-1..4) and the licence context:
