@@ -523,3 +523,48 @@ async fn webex_org_reports_total_consumed_and_reserved_seats() {
     }
     panic!("EE after the sign-in: {last:?}, expected total 5, consumed 1, reserved 0");
 }
+
+/// Role names the person with `email` holds in the simulator.
+async fn roles(sim: &SimProcess, org: &SeededOrg, email: &str) -> BTreeSet<String> {
+    sim.control()
+        .person_by_email(&org.org_id, email)
+        .await
+        .expect("people")
+        .map(|p| {
+            p.roles
+                .iter()
+                .filter_map(|r| ids::decode(r).map(|(_, name)| name))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn r_cc_1_supervisor_from_a_template_loses_role_and_licence_when_the_template_goes() {
+    let (client, ns, sim) = setup("tpl-supervisor").await;
+    let (domain, seeded) = org(&client, sim, &ns, None).await;
+    apply_template(
+        &client,
+        &ns,
+        "leads",
+        json!({"orgRef": {"name": ns}, "contactCenter": "PremiumSupervisor"}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let email = format!("lea@{domain}");
+    apply_user(&client, &ns, "lea", user(&ns, &email)).await;
+    wait_codes(sim, &seeded, &email, &["CJPPRM"]).await;
+    wait_until(WAIT, "Lea is a supervisor", || async {
+        roles(sim, &seeded, &email).await.contains("id_cjp_supervisor")
+    })
+    .await;
+    let templates: Api<LicenseTemplate> = Api::namespaced(client.clone(), &ns);
+    templates
+        .delete("leads", &DeleteParams::default())
+        .await
+        .expect("delete template");
+    // Webex refuses to take Premium from a supervisor: the role goes first, then the licence.
+    wait_codes(sim, &seeded, &email, &[]).await;
+    assert!(!roles(sim, &seeded, &email).await.contains("id_cjp_supervisor"));
+    wait_reason(&client, &ns, "lea", "InvitePending").await;
+}

@@ -679,6 +679,10 @@ fn plan_inner(input: UserInputs<'_>, licensing: &LicenseContext, exhausted: &mut
         }
         set.into_iter().collect()
     };
+    let removes_premium = requests.iter().any(|r| {
+        r.operation == LicenseOperation::Remove
+            && org.licenses.iter().any(|l| l.id == r.id && l.offer_code == CC_PREMIUM)
+    });
     if !requests.is_empty() {
         actions.push(UserAction::PatchLicenses(PatchUserLicenses {
             person_id: Some(person.id.clone()),
@@ -741,6 +745,11 @@ fn plan_inner(input: UserInputs<'_>, licensing: &LicenseContext, exhausted: &mut
             }
             None => {}
         }
+    } else if removes_premium && let Some(id) = org.roles.get(SUPERVISOR_ROLE) {
+        // The managed Premium licence goes with no Contact Center left (a template that gave
+        // PremiumSupervisor no longer applies): the supervisor role goes first, or Webex refuses
+        // (R-CC-1, R-CC-3).
+        roles_after.remove(id);
     }
     finish(
         actions,
@@ -2939,6 +2948,31 @@ mod tests {
         let (last, p) = converge(&cc_user(ContactCenterType::Standard), status, &org(), Some(p), 2);
         assert_eq!(p.unwrap().licenses, vec![cjpstd()]);
         assert_eq!(last.actions, vec![]);
+    }
+
+    #[test]
+    fn r_tpl_4_supervisor_from_a_template_that_no_longer_applies_loses_role_then_licence() {
+        // A template gave PremiumSupervisor; now no Contact Center is wanted (licences managed,
+        // an empty list): the role goes first, then the licence.
+        let p = Person {
+            roles: vec![role("id_cjp_supervisor")],
+            ..holding(&[cjpprm()])
+        };
+        let status = WebexUserStatus {
+            effective_licenses: vec![EffectiveLicense {
+                offer_code: "CJPPRM".into(),
+                id: cjpprm(),
+                source: "Template/agents".into(),
+            }],
+            ..ours()
+        };
+        let s = with_licenses(&[]);
+        let first = run(&s, &status, &org(), Some(&p));
+        assert_eq!(first.actions, vec![update(put(vec![cjpprm()], vec![]))]);
+        let (last, p) = converge(&s, status, &org(), Some(p), 2);
+        let p = p.expect("person");
+        assert_eq!((p.licenses, p.roles), (vec![], vec![]));
+        assert_eq!(last.effective_licenses, vec![]);
     }
 
     #[test]
