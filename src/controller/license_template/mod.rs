@@ -86,10 +86,13 @@ async fn reconcile_template(
     let all = tctx
         .templates
         .state_filter(|t| t.namespace().as_deref() == Some(namespace.as_str()));
-    let mut all: Vec<&LicenseTemplate> = all.iter().map(Arc::as_ref).collect();
-    if !all.iter().any(|t| t.uid() == template.uid()) {
-        all.push(template.as_ref()); // the cache may not have it yet
-    }
+    // This template as reconciled, not the cache's copy (which may be older or missing).
+    let mut all: Vec<&LicenseTemplate> = all
+        .iter()
+        .map(Arc::as_ref)
+        .filter(|t| t.uid() != template.uid())
+        .collect();
+    all.push(template.as_ref());
     let tally = plan::tally(&template, &all, &users);
     let generation = template.metadata.generation;
     let previous = template.status.clone().unwrap_or_default();
@@ -110,53 +113,7 @@ async fn reconcile_template(
         .await;
     }
 
-    let (ready, reason, message) = match ctx.orgs.get(&template.spec.org_ref.name) {
-        _ if template
-            .spec
-            .selector
-            .clone()
-            .is_some_and(|s| kube::core::Selector::try_from(s).is_err()) =>
-        {
-            (
-                false,
-                TemplateReason::InvalidSelector,
-                "the selector cannot be parsed".to_string(),
-            )
-        }
-        None => (
-            false,
-            TemplateReason::OrgNotReady,
-            format!("WebexOrg {} is missing or not ready", template.spec.org_ref.name),
-        ),
-        Some(org) => {
-            let missing: Vec<&str> = template
-                .spec
-                .licenses
-                .iter()
-                .filter(|l| crate::controller::webex_user::plan::pick_license(&org.facts, l).is_none())
-                .map(|l| l.offer_code.as_str())
-                .collect();
-            if missing.is_empty() {
-                (
-                    true,
-                    TemplateReason::Applied,
-                    format!(
-                        "applies to {} user(s) ({} existing), {} Contact Center conflict(s) resolved (R-CC-2)",
-                        tally.matched, tally.existing, tally.conflicts_resolved
-                    ),
-                )
-            } else {
-                (
-                    false,
-                    TemplateReason::LicenseNotInOrg,
-                    format!(
-                        "the org offers no licence with offer code {} (R-ORG-6)",
-                        missing.join(", ")
-                    ),
-                )
-            }
-        }
-    };
+    let (ready, reason, message) = readiness(ctx, &template, &tally);
     let status = LicenseTemplateStatus {
         observed_generation: generation,
         conditions: conditions::merge(
@@ -173,4 +130,52 @@ async fn reconcile_template(
         ctx.apply_status(template.as_ref(), &status).await?;
     }
     Ok(Action::requeue(RECOUNT.min(ctx.options.resync)))
+}
+
+/// The Ready condition: the selector parses, the org is ready and offers every licence.
+fn readiness(ctx: &Context, template: &LicenseTemplate, tally: &plan::TemplateTally) -> (bool, TemplateReason, String) {
+    let selector_ok = template
+        .spec
+        .selector
+        .clone()
+        .is_none_or(|s| kube::core::Selector::try_from(s).is_ok());
+    if !selector_ok {
+        return (
+            false,
+            TemplateReason::InvalidSelector,
+            "the selector cannot be parsed".to_string(),
+        );
+    }
+    let Some(org) = ctx.orgs.get(&template.spec.org_ref.name) else {
+        return (
+            false,
+            TemplateReason::OrgNotReady,
+            format!("WebexOrg {} is missing or not ready", template.spec.org_ref.name),
+        );
+    };
+    let missing: Vec<&str> = template
+        .spec
+        .licenses
+        .iter()
+        .filter(|l| crate::controller::webex_user::plan::pick_license(&org.facts, l).is_none())
+        .map(|l| l.offer_code.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return (
+            false,
+            TemplateReason::LicenseNotInOrg,
+            format!(
+                "the org offers no licence with offer code {} (R-ORG-6)",
+                missing.join(", ")
+            ),
+        );
+    }
+    (
+        true,
+        TemplateReason::Applied,
+        format!(
+            "applies to {} user(s) ({} existing), {} Contact Center conflict(s) resolved (R-CC-2)",
+            tally.matched, tally.existing, tally.conflicts_resolved
+        ),
+    )
 }
