@@ -15,8 +15,9 @@
 //! `InvitePending` (the simulator's people have not signed in) for its generation. On the largest
 //! N: one drift interval with nothing changed, then the naive strategy (a loop in this benchmark
 //! that GETs every person through the operator's own `WebexClient` and an equal `Budget`), then a
-//! bulk spec change (a licence added to `--bulk` users; it stands in for a LicenseTemplate change,
-//! which has no controller yet).
+//! bulk change: ONE LicenseTemplate applied, selecting the `--bulk` users by label (set at cold
+//! start) with `applyToExistingUsers`, giving them Contact Center Standard (the cold-start users
+//! choose their licence lists by hand, which a template does not override, R-TPL-4).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -31,7 +32,7 @@ use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::json;
 use webex_operator::api::conditions::{self, READY};
-use webex_operator::api::{WebexOrg, WebexUser};
+use webex_operator::api::{LicenseTemplate, WebexOrg, WebexUser};
 use webex_operator::sim::control_types::{Counters, FaultKind, FaultRule, LicenseSeed, OrgSeed, RateLimit, SeededOrg};
 use webex_operator::sim::{SimConfig, SimControl};
 use webex_operator::testenv::{ControlPlane, Supervised};
@@ -40,6 +41,8 @@ use webex_operator::webex::client::{Token, WebexClient};
 
 const BIN: &str = env!("CARGO_BIN_EXE_webex-operator");
 const MANAGER: &str = "bench";
+/// Label of the users the bulk LicenseTemplate selects.
+const BULK_LABEL: &str = "bench.webex.operator.io/group";
 
 #[derive(Parser, Debug, Clone)]
 #[command(about = "webex-operator scale benchmark (issue 8)")]
@@ -59,7 +62,7 @@ struct Args {
     /// Drift interval of the orgs (s).
     #[arg(long, default_value_t = 30)]
     drift_seconds: u64,
-    /// Users touched by the bulk spec change on the largest N.
+    /// Users the bulk LicenseTemplate change touches on the largest N.
     #[arg(long, default_value_t = 5000)]
     bulk: usize,
     /// People GET by the naive strategy (default: all of the largest N).
@@ -286,6 +289,7 @@ async fn cold_start(
     let seed = OrgSeed::new(&org_name, &domain)
         .with_license(LicenseSeed::new("MS", "Messaging", units))
         .with_license(LicenseSeed::new("EE", "Enterprise Edition", units))
+        .with_license(LicenseSeed::new("CJPSTD", "Contact Center Standard Agent", units))
         .with_location("Headquarters");
     let seeded = control.seed_org(seed).await?;
     let namespaces: Api<Namespace> = Api::all(client.clone());
@@ -331,7 +335,7 @@ async fn cold_start(
     let users: Api<WebexUser> = Api::namespaced(client.clone(), &namespace);
     let watch = Convergence::start(users.clone(), n);
     let t0 = Instant::now();
-    let licensed = apply_users(&users, &namespace, &domain, n, args.apply_concurrency, |i| {
+    let licensed = apply_users(&users, &namespace, &domain, n, args.bulk, args.apply_concurrency, |i| {
         if i % 2 == 0 { vec!["MS"] } else { vec![] }
     })
     .await?;
@@ -377,6 +381,7 @@ async fn apply_users(
     namespace: &str,
     domain: &str,
     n: usize,
+    bulk: usize,
     concurrency: usize,
     licences: impl Fn(usize) -> Vec<&'static str>,
 ) -> anyhow::Result<usize> {
@@ -389,8 +394,14 @@ async fn apply_users(
                 licensed += 1;
             }
             let licenses: Vec<_> = codes.iter().map(|c| json!({"offerCode": c})).collect();
+            // The first `bulk` users carry the label the bulk change's template selects.
+            let labels = if i < bulk {
+                json!({BULK_LABEL: "bulk"})
+            } else {
+                json!({})
+            };
             let object = json!({"apiVersion": "webex.operator.io/v1alpha1", "kind": "WebexUser",
-                "metadata": {"name": name, "namespace": namespace},
+                "metadata": {"name": name, "namespace": namespace, "labels": labels},
                 "spec": {"orgRef": {"name": format!("bench-{}", n_of(namespace))}, "email": format!("{name}@{domain}"),
                          "firstName": "User", "lastName": format!("Number {i}"), "licenses": licenses,
                          "deletionPolicy": "Orphan"}});
@@ -426,7 +437,8 @@ struct UserView {
     generation: Option<i64>,
     observed: Option<i64>,
     reason: String,
-    licences: usize,
+    /// Effective licences that come from a LicenseTemplate.
+    template_licences: usize,
 }
 
 impl UserView {
@@ -524,7 +536,11 @@ fn view(user: &WebexUser) -> UserView {
         reason: conditions::find(&status.conditions, READY)
             .map(|c| c.reason.clone())
             .unwrap_or_default(),
-        licences: user.spec.licenses.as_ref().map_or(0, Vec::len),
+        template_licences: status
+            .effective_licenses
+            .iter()
+            .filter(|l| l.source.starts_with("Template/"))
+            .count(),
     }
 }
 
@@ -686,51 +702,29 @@ async fn bulk_change(
     pid: u32,
 ) -> anyhow::Result<Bulk> {
     let count = args.bulk.min(phase.n);
-    eprintln!("bench: bulk change: adding the EE licence to {count} WebexUsers");
+    eprintln!("bench: bulk change: one LicenseTemplate giving Contact Center Standard to {count} WebexUsers");
     let users: Api<WebexUser> = Api::namespaced(client.clone(), &phase.namespace);
-    let domain = format!("n{}.example", phase.n);
     let watch = Convergence::start(users.clone(), count);
     // Wait for the watch's initial list so that old statuses are not mistaken for new ones.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = control.counters_for(&phase.seeded.org_id).await?;
     let proc_before = read_proc(pid);
     let t0 = Instant::now();
-    // Users 0..count: the even ones had MS and get MS + EE, the odd ones get EE.
-    let changed: Vec<usize> = (0..count).collect();
-    let objects: Vec<(String, serde_json::Value)> = changed
-        .iter()
-        .map(|&i| {
-            let name = user_name(i);
-            let licenses = if i % 2 == 0 {
-                json!([{"offerCode": "MS"}, {"offerCode": "EE"}])
-            } else {
-                json!([{"offerCode": "EE"}])
-            };
-            let object = json!({"apiVersion": "webex.operator.io/v1alpha1", "kind": "WebexUser",
-                "metadata": {"name": name, "namespace": phase.namespace},
-                "spec": {"orgRef": {"name": format!("bench-{}", phase.n)}, "email": format!("{name}@{domain}"),
-                         "firstName": "User", "lastName": format!("Number {i}"), "licenses": licenses,
-                         "deletionPolicy": "Orphan"}});
-            (name, object)
-        })
-        .collect();
-    futures::stream::iter(objects)
-        .map(|(name, object)| {
-            let users = users.clone();
-            async move {
-                users
-                    .patch(&name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&object))
-                    .await
-                    .with_context(|| format!("apply {name}"))
-            }
-        })
-        .buffer_unordered(args.apply_concurrency)
-        .try_for_each(|_| async { Ok(()) })
-        .await?;
+    // The users exist already: the opt-in applies the template to them (R-TPL-2).
+    let templates: Api<LicenseTemplate> = Api::namespaced(client.clone(), &phase.namespace);
+    let template = json!({"apiVersion": "webex.operator.io/v1alpha1", "kind": "LicenseTemplate",
+        "metadata": {"name": "bulk", "namespace": phase.namespace},
+        "spec": {"orgRef": {"name": format!("bench-{}", phase.n)},
+                 "selector": {"matchLabels": {BULK_LABEL: "bulk"}},
+                 "contactCenter": "Standard", "applyToExistingUsers": true}});
+    templates
+        .patch("bulk", &PatchParams::apply(MANAGER).force(), &Patch::Apply(&template))
+        .await
+        .context("apply the bulk LicenseTemplate")?;
     let apply_seconds = t0.elapsed().as_secs_f64();
     let converge = watch
         .wait(t0, Duration::from_secs(args.phase_timeout), |v| {
-            v.licences >= 1 && v.generation.unwrap_or(0) >= 2
+            v.template_licences >= 1
         })
         .await
         .context("bulk change")?;
@@ -884,7 +878,7 @@ impl Report {
         if let Some(b) = &self.bulk {
             println!();
             println!(
-                "## Bulk change: a licence added to {} WebexUsers (stands in for a LicenseTemplate change; no LicenseTemplate controller yet)",
+                "## Bulk change: one LicenseTemplate edit (Contact Center Standard) touching {} WebexUsers",
                 b.users
             );
             println!();

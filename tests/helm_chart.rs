@@ -306,7 +306,9 @@ fn rbac_is_no_broader_than_needed() {
                         writes.iter().all(|v| *v == "patch"),
                         "no create/update/delete of the user's objects: {what}"
                     ),
-                    "webexorgs/status" | "webexusers/status" | "externalusers/status" => {
+                    // LicenseTemplates are only read (the controller reports on them in status).
+                    "licensetemplates" => assert!(writes.is_empty(), "templates are only read: {what}"),
+                    "webexorgs/status" | "webexusers/status" | "externalusers/status" | "licensetemplates/status" => {
                         assert_eq!(verbs, vec!["patch".to_string()], "{what}")
                     }
                     other => panic!("unexpected resource {other} in {what}"),

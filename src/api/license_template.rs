@@ -1,5 +1,6 @@
 //! `LicenseTemplate`: automatic licence assignment for the WebexUsers it selects (R-TPL-*).
-//! The controller arrives in a later release; the API is drafted here so all kinds fit together.
+//! The controller (`controller::license_template`) reports matches; the WebexUser reconciler
+//! assigns the licences.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, LabelSelector};
 use kube::{CustomResource, KubeSchema};
@@ -35,8 +36,11 @@ pub struct LicenseTemplateSpec {
     /// (the org-wide default template).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<LabelSelector>,
-    /// Licences to assign.
+    /// Licences to assign, other than Calling (which needs a number or extension per user,
+    /// R-USER-7: set it on the WebexUser) and Contact Center (`contactCenter`). Each licence's
+    /// own `subscriptionId` wins over the template's.
     #[serde(default)]
+    #[x_kube(validation = Rule::new("self.all(l, !l.offerCode.startsWith('BC') && l.offerCode != 'CJPSTD' && l.offerCode != 'CJPPRM')").message("a template cannot assign Calling licences (set spec.calling on the WebexUser); choose Contact Center with contactCenter"))]
     pub licenses: Vec<LicenseRef>,
     /// Contact Center licence type; when several templates apply, Premium wins (R-CC-2).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -223,6 +223,12 @@ pub struct OrgLicenseStatus {
     /// Units consumed (a unit is consumed when a user first signs in, R-USER-10).
     #[serde(default)]
     pub consumed_units: i64,
+    /// Units the operator reserved for licences it assigned to users who have not signed in
+    /// yet (not counted in `consumedUnits`). A user is assigned a licence only while
+    /// `totalUnits - consumedUnits - reservedUnits` leaves a seat; otherwise it waits with
+    /// `LicenseCapacityExhausted`.
+    #[serde(default)]
+    pub reserved_units: i64,
 }
 
 /// Observed state of a Webex organisation.

@@ -27,6 +27,9 @@ pub struct Context {
     pub listings: super::listing::Listings,
     pub backoff: Backoff,
     pub options: RunOptions,
+    /// The LicenseTemplates cache, set by `run` before the controllers start; the WebexUser
+    /// reconciler merges the templates that apply to each user.
+    pub templates: std::sync::OnceLock<kube::runtime::reflector::Store<crate::api::LicenseTemplate>>,
 }
 
 /// Timing knobs of the controllers.
@@ -64,6 +67,7 @@ impl Context {
             listings: Default::default(),
             backoff: Backoff::default(),
             options,
+            templates: std::sync::OnceLock::new(),
         }
     }
 

@@ -16,9 +16,11 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use rand::Rng;
 use tokio::time::Instant;
 
+use crate::api::LicenseTemplate;
 use crate::api::common::PAUSE_ANNOTATION;
 use crate::api::webex_user::WebexUser;
 use crate::controller::context::Context;
+use crate::controller::license_template::plan as template_plan;
 use crate::controller::listing::Snapshot;
 use crate::controller::webex_user::plan::{self, UserAction, UserInputs};
 use crate::webex::client::PEOPLE_PAGE_SIZE;
@@ -59,8 +61,11 @@ pub async fn run(ctx: Arc<Context>, users: Store<WebexUser>, mut trigger: mpsc::
             let snapshot = Arc::new(Snapshot::new(began, people));
             ctx.listings.publish(&org_name, snapshot.clone());
             let index = PeopleIndex::new(&snapshot.people);
+            let templates = ctx.templates.get().map(|t| t.state()).unwrap_or_default();
             for user in users.state().into_iter().filter(|u| u.spec.org_ref.name == org_name) {
-                if changed(&user, &index, &handle.facts) && trigger.send(ObjectRef::from_obj(&*user)).await.is_err() {
+                if changed(&user, &index, &handle.facts, &templates)
+                    && trigger.send(ObjectRef::from_obj(&*user)).await.is_err()
+                {
                     return;
                 }
             }
@@ -90,7 +95,12 @@ impl<'a> PeopleIndex<'a> {
 /// Whether the person Webex holds differs from what the object's status last recorded, in a
 /// way a reconcile must look at: first sign-in, a change made outside the operator, or the
 /// person gone.
-fn changed(user: &WebexUser, people: &PeopleIndex<'_>, org: &crate::controller::org_registry::OrgFacts) -> bool {
+fn changed(
+    user: &WebexUser,
+    people: &PeopleIndex<'_>,
+    org: &crate::controller::org_registry::OrgFacts,
+    templates: &[Arc<LicenseTemplate>],
+) -> bool {
     if user.metadata.deletion_timestamp.is_some()
         || user.annotations().get(PAUSE_ANNOTATION).is_some_and(|v| v != "false")
     {
@@ -113,12 +123,21 @@ fn changed(user: &WebexUser, people: &PeopleIndex<'_>, org: &crate::controller::
         return true;
     }
     let namespace = user.namespace().unwrap_or_default();
-    let decided = plan::plan(UserInputs {
-        spec: &user.spec,
-        status,
-        namespace: &namespace,
-        org,
-        person: Some(person),
-    });
+    // Compared with the effective licences: the templates that apply merged in (R-TPL-1..4).
+    let grants = template_plan::grants_for(templates, user, status.adopted == Some(true));
+    let (spec, sources, _) = template_plan::effective_spec(&user.spec, &grants, &status.effective_licenses);
+    let decided = plan::plan_with(
+        UserInputs {
+            spec: &spec,
+            status,
+            namespace: &namespace,
+            org,
+            person: Some(person),
+        },
+        &plan::LicenseContext {
+            sources,
+            full: Default::default(),
+        },
+    );
     decided.actions.iter().any(|a| !matches!(a, UserAction::Adopt { .. }))
 }

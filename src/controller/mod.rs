@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod external_user;
 pub mod guard;
+pub mod license_template;
 pub mod listing;
 pub mod org_registry;
 pub mod runtime;
@@ -24,7 +25,7 @@ use kube::api::Api;
 use kube::runtime::{Controller, WatchStreamExt, reflector, reflector::ObjectRef, watcher};
 use kube::{CustomResourceExt, ResourceExt};
 
-use crate::api::{ExternalUser, WebexOrg, WebexUser};
+use crate::api::{ExternalUser, LicenseTemplate, WebexOrg, WebexUser};
 use crate::telemetry::metrics::{Kind, instrument};
 pub use context::{Context, RunOptions};
 
@@ -71,6 +72,16 @@ pub async fn run(
             }
         });
 
+    // LicenseTemplates: their cache serves the WebexUser reconciler (set before users start).
+    let templates: Api<LicenseTemplate> = Api::all(client.clone());
+    let (template_reader, template_writer) = reflector::store();
+    let template_changes = watcher(templates.clone(), watcher::Config::default().any_semantic())
+        .default_backoff()
+        .reflect(template_writer)
+        .applied_objects()
+        .predicate_filter(desired_state_changed, Default::default());
+    let _ = ctx.templates.set(template_reader.clone());
+
     let users: Api<WebexUser> = Api::all(client.clone());
     let (user_reader, user_writer) = reflector::store();
     let user_changes = watcher(users, watcher::Config::default().any_semantic())
@@ -86,6 +97,23 @@ pub async fn run(
     let (drift_tx, drift_rx) = futures::channel::mpsc::channel(1024);
     let drift = tokio::spawn(drift::run(ctx.clone(), user_store.clone(), drift_tx));
     let user_cache = user_store.clone();
+    let template_user_store = user_store.clone();
+    let template_controller = Controller::for_stream(template_changes, template_reader.clone())
+        .graceful_shutdown_on(shutdown.clone())
+        .run(
+            license_template::reconcile,
+            license_template::error_policy,
+            Arc::new(license_template::TemplateContext {
+                ctx: ctx.clone(),
+                users: user_store.clone(),
+                templates: template_reader,
+            }),
+        )
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "LicenseTemplate reconcile error");
+            }
+        });
     let last_org_keys: std::sync::Mutex<std::collections::HashMap<String, String>> = Default::default();
     let user_controller = user_controller
         // A WebexOrg that becomes ready (or changes) re-reconciles the users that use it.
@@ -96,7 +124,13 @@ pub async fn run(
             let key = org_trigger_key(&org);
             let mut seen = last_org_keys.lock().unwrap_or_else(|p| p.into_inner());
             if seen.get(&name) == Some(&key) {
-                return Vec::new();
+                // Licence units moved: users waiting for a seat look again (R-USER-10).
+                return user_store
+                    .state()
+                    .into_iter()
+                    .filter(|u| u.spec.org_ref.name == name && webex_user::waits_for_seat(u))
+                    .map(|u| ObjectRef::from_obj(&*u))
+                    .collect::<Vec<_>>();
             }
             seen.insert(name.clone(), key);
             user_store
@@ -106,6 +140,12 @@ pub async fn run(
                 .map(|u| ObjectRef::from_obj(&*u))
                 .collect::<Vec<_>>()
         })
+        // A template change re-reconciles the users it applies to and the users holding its
+        // licences (it may no longer match them).
+        .watches_stream(
+            license_template::watch::changes(templates),
+            license_template::watch::users_of(template_user_store),
+        )
         // Drift detection hands over the users whose person changed in Webex.
         .reconcile_on(drift_rx)
         .graceful_shutdown_on(shutdown.clone())
@@ -180,7 +220,12 @@ pub async fn run(
         Arc::new(move || backoff_ctx.backoff.in_backoff()),
     );
     tracing::info!("controllers started");
-    futures::join!(org_controller, user_controller, external_controller);
+    futures::join!(
+        org_controller,
+        user_controller,
+        external_controller,
+        template_controller
+    );
     drift.abort();
     accepted_watch.abort();
     tracing::info!("controllers stopped");
@@ -188,14 +233,16 @@ pub async fn run(
 }
 
 /// What a reconcile depends on in the object itself: spec (generation), annotations (pause,
-/// reconcile-now), finalizers and deletion. Status writes (our own) do not re-trigger a reconcile;
-/// requeues and Webex-side events do the rest.
+/// reconcile-now), labels (template selectors), finalizers and deletion. Status writes (our
+/// own) do not re-trigger a reconcile; requeues and Webex-side events do the rest.
 fn desired_state_changed<K: Resource>(object: &K) -> Option<u64> {
     use std::hash::{Hash, Hasher};
     let meta = object.meta();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     meta.generation.hash(&mut hasher);
     meta.annotations.hash(&mut hasher);
+    // Labels: LicenseTemplates select WebexUsers by them (R-TPL-1).
+    meta.labels.hash(&mut hasher);
     meta.finalizers.hash(&mut hasher);
     meta.deletion_timestamp
         .as_ref()
@@ -214,7 +261,12 @@ fn org_trigger_key(org: &WebexOrg) -> String {
 /// Fails fast when the CRDs are missing (style-anchors 14).
 async fn wait_for_crds(client: &kube::Client) -> Result<(), RunError> {
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for name in [WebexOrg::crd_name(), WebexUser::crd_name(), ExternalUser::crd_name()] {
+    for name in [
+        WebexOrg::crd_name(),
+        WebexUser::crd_name(),
+        ExternalUser::crd_name(),
+        LicenseTemplate::crd_name(),
+    ] {
         let established = kube::runtime::wait::await_condition(
             crds.clone(),
             name,

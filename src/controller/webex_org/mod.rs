@@ -51,6 +51,7 @@ async fn reconcile_org(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, 
     let (status, result) = match outcome {
         Ok((observation, handle)) => {
             let facts = handle.facts.clone();
+            let read_at = handle.read_at;
             let handle_budget = handle.client.budget().clone();
             ctx.orgs.insert(&name, handle);
             let status = WebexOrgStatus {
@@ -73,7 +74,7 @@ async fn reconcile_org(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, 
                 org_id: Some(facts.org_id.clone()),
                 directory_sync: Some(plan::directory_sync_label(facts.directory_sync).to_string()),
                 automatic_activation_emails: observation.activation_emails,
-                licenses: plan::license_status(&facts.licenses),
+                licenses: plan::license_status(&facts.licenses, &ctx.orgs.reserved_seats(&name, read_at)),
                 api_budget: Some(budget_status(&handle_budget)),
                 last_updated: previous.last_updated.clone(),
             };
@@ -238,6 +239,7 @@ async fn discover(org: &WebexOrg, ctx: &Context) -> Result<(OrgObservation, OrgH
         client,
         facts,
         generation: org.meta().generation,
+        read_at: std::time::Instant::now(),
     };
     Ok((observation, handle))
 }

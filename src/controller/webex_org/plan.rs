@@ -70,10 +70,12 @@ pub fn org_licenses(licenses: &[License]) -> Vec<OrgLicense> {
         .collect()
 }
 
-pub fn license_status(licenses: &[OrgLicense]) -> Vec<OrgLicenseStatus> {
+/// `reserved`: seats the controller reserved per licence id and the listing does not count yet.
+pub fn license_status(licenses: &[OrgLicense], reserved: &HashMap<String, i64>) -> Vec<OrgLicenseStatus> {
     licenses
         .iter()
         .map(|l| OrgLicenseStatus {
+            reserved_units: reserved.get(&l.id).copied().unwrap_or(0),
             offer_code: l.offer_code.clone(),
             name: l.name.clone(),
             id: l.id.clone(),
@@ -163,6 +165,26 @@ mod tests {
             api_budget: None,
             deprovisioning_guard: None,
         }
+    }
+
+    #[test]
+    fn r_user_10_licence_status_shows_total_consumed_and_reserved() {
+        let license = |id: &str, total, consumed| OrgLicense {
+            id: id.into(),
+            offer_code: id.to_uppercase(),
+            name: id.into(),
+            subscription_id: None,
+            site_url: None,
+            total_units: total,
+            consumed_units: consumed,
+        };
+        let reserved = HashMap::from([("ee".to_string(), 3)]);
+        let status = license_status(&[license("ee", 10, 2), license("ms", 5, 5)], &reserved);
+        let seats: Vec<(&str, i64, i64, i64)> = status
+            .iter()
+            .map(|l| (l.offer_code.as_str(), l.total_units, l.consumed_units, l.reserved_units))
+            .collect();
+        assert_eq!(seats, vec![("EE", 10, 2, 3), ("MS", 5, 5, 0)]);
     }
 
     #[test]

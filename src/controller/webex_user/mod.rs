@@ -12,18 +12,20 @@ use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::{Resource, ResourceExt};
 use tracing::Instrument;
 
+use crate::api::LicenseTemplate;
 use crate::api::common::{PAUSE_ANNOTATION, USER_FINALIZER};
 use crate::api::conditions::{self, ConditionUpdate, READY, SYNCED};
-use crate::api::webex_user::{WebexUser, WebexUserStatus};
+use crate::api::webex_user::{UserState, WebexUser, WebexUserSpec, WebexUserStatus};
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, webex_err};
 use crate::controller::guard::APPROVE_ANNOTATION;
+use crate::controller::license_template::plan as template_plan;
 use crate::controller::listing;
 use crate::controller::org_registry::OrgHandle;
 use crate::telemetry::metrics::{self, DriftField, DriftHandling};
 use crate::webex::error::CreateConflict;
 use crate::webex::model::Person;
-use plan::{UserAction, UserInputs, UserPlan, UserReason, Verdict};
+use plan::{LicenseContext, UserAction, UserInputs, UserPlan, UserReason, Verdict};
 
 pub async fn reconcile(user: Arc<WebexUser>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     // A few reconciles per org at once (`listing::RECONCILES_PER_ORG`); the others wait here, in
@@ -62,6 +64,14 @@ async fn reconcile_object(user: Arc<WebexUser>, ctx: Arc<Context>) -> Result<Act
 pub fn error_policy(user: Arc<WebexUser>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
     tracing::warn!(name = %user.name_any(), category = error.category(), error = %error.describe(), "WebexUser reconcile failed");
     ctx.backoff.on_error(&object_key(&user), error)
+}
+
+/// Whether the user waits for a free seat (`LicenseCapacityExhausted`).
+pub fn waits_for_seat(user: &WebexUser) -> bool {
+    user.status
+        .as_ref()
+        .and_then(|s| conditions::find(&s.conditions, READY))
+        .is_some_and(|c| c.reason == <&str>::from(UserReason::LicenseCapacityExhausted))
 }
 
 fn object_key(user: &WebexUser) -> String {
@@ -147,21 +157,38 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
     // Each round performs the plan's writes and re-plans on what Webex answered: create, then
     // licences, then roles (R-USER-12), without re-reading in between.
     let mut final_plan: Option<UserPlan> = None;
+    // The LicenseTemplates of the namespace (R-TPL-1..5), merged per round: adoption in the
+    // first round makes the person an existing user.
+    let templates = namespace_templates(ctx, &namespace).await?;
+    let key = object_key(&user);
+    let licensing_for = |status: &WebexUserStatus, person: Option<&Person>| {
+        effective_for(ctx, &user, &templates, &org, &key, status, person)
+    };
     // Writes needed although this generation was already synced: someone changed the person
-    // in Webex (drift). Report it, then correct it unless the org says ReportOnly.
+    // in Webex (drift). Report it, then correct it unless the org says ReportOnly. Writes that a
+    // template change asks for (the recorded provenance differs) are not drift.
+    let templates_moved = {
+        let (_, licensing) = licensing_for(&previous, person.as_ref());
+        !plan::provenance_recorded(&licensing, &previous)
+    };
     let already_synced = previous.observed_generation == user.meta().generation
         && previous.person_id.is_some()
+        && !templates_moved
         && conditions::find(&previous.conditions, SYNCED).is_some_and(|c| c.status == "True");
     let mut drift_checked = false;
     // Create, licences, roles and the final check; one more when a listing was not enough.
     for _round in 0..5 {
-        let decided = plan::plan(UserInputs {
-            spec: &user.spec,
-            status: &status,
-            namespace: &namespace,
-            org: &org.facts,
-            person: person.as_ref(),
-        });
+        let (spec, licensing) = licensing_for(&status, person.as_ref());
+        let decided = plan::plan_with(
+            UserInputs {
+                spec: &spec,
+                status: &status,
+                namespace: &namespace,
+                org: &org.facts,
+                person: person.as_ref(),
+            },
+            &licensing,
+        );
         if listed && !decided.actions.iter().all(additive) {
             // A write that replaces, removes or deletes is planned on a fresh read.
             listed = false;
@@ -250,6 +277,15 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
         let error = ReconcileError::NotReady("Webex did not converge after several rounds of writes".into());
         return fail(ctx, &user, &server, &status, error).await;
     };
+    if let Some(p) = &person {
+        // Seats: what the person holds now; a signed-in holder's unit is consumed (R-USER-10).
+        ctx.orgs.note_holdings(
+            &user.spec.org_ref.name,
+            &key,
+            &p.licenses,
+            final_plan.state == UserState::Active,
+        );
+    }
     status.state = Some(final_plan.state);
     if final_plan.effective_licenses != status.effective_licenses
         && !matches!(final_plan.verdict, Verdict::Blocked { .. })
@@ -270,6 +306,46 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
         Verdict::Blocked { terminal: true, .. } => Action::await_change(),
         Verdict::Blocked { terminal: false, .. } => Action::requeue(ctx.options.pending_poll),
     })
+}
+
+/// The LicenseTemplates of `namespace`, once the cache has listed them: an unlisted cache would
+/// look like "no templates" and take template licences away, so the reconcile waits (bounded,
+/// then retried with backoff, e.g. when RBAC does not let the controller list templates).
+async fn namespace_templates(ctx: &Context, namespace: &str) -> Result<Vec<Arc<LicenseTemplate>>, ReconcileError> {
+    let Some(store) = ctx.templates.get() else {
+        return Ok(Vec::new());
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(10), store.wait_until_ready()).await {
+        Ok(Ok(())) => Ok(store.state_filter(|t| t.namespace().as_deref() == Some(namespace))),
+        _ => Err(ReconcileError::NotReady(
+            "the LicenseTemplate cache has not listed the templates yet (may the controller list licensetemplates?)"
+                .into(),
+        )),
+    }
+}
+
+/// The spec the planner works on (templates merged, R-TPL-1..4) and the licence context:
+/// provenance and the licences without a free seat for this user.
+fn effective_for(
+    ctx: &Context,
+    user: &WebexUser,
+    templates: &[Arc<LicenseTemplate>],
+    org: &OrgHandle,
+    key: &str,
+    status: &WebexUserStatus,
+    person: Option<&Person>,
+) -> (WebexUserSpec, LicenseContext) {
+    let adopted = plan::is_adopted(status, person);
+    let grants = template_plan::grants_for(templates, user, adopted);
+    let (spec, sources, _) = template_plan::effective_spec(&user.spec, &grants, &status.effective_licenses);
+    let full = org
+        .facts
+        .licenses
+        .iter()
+        .filter(|l| ctx.orgs.free_seats(&user.spec.org_ref.name, l, org.read_at, key) < 1)
+        .map(|l| l.id.clone())
+        .collect();
+    (spec, LicenseContext { sources, full })
 }
 
 /// A write that only adds (a person, licences), safe to plan on a listing of the org.
@@ -371,6 +447,20 @@ async fn perform(
             // Calling properties (number, extension, location), a removal (of a Calling licence,
             // which takes the number away) and sites change more of the person than its licence
             // list, which the answer carries.
+            // Reserve a seat for every licence added (R-USER-10: Webex draws the unit only at the
+            // first sign-in). One taken meanwhile by another user is left out; the next round
+            // sees it full and waits (LicenseCapacityExhausted).
+            let mut body = body;
+            body.licenses.retain(|l| {
+                l.operation == crate::webex::model::LicenseOperation::Remove
+                    || org.facts.licenses.iter().find(|o| o.id == l.id).is_none_or(|o| {
+                        ctx.orgs
+                            .reserve_seat(&user.spec.org_ref.name, o, org.read_at, &object_key(user))
+                    })
+            });
+            if body.licenses.is_empty() && body.site_urls.is_empty() {
+                return Ok(());
+            }
             let reread = !body.site_urls.is_empty()
                 || body
                     .licenses
@@ -574,6 +664,7 @@ async fn cleanup(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, Reconcil
             });
         }
     }
+    ctx.orgs.release_seats(&user.spec.org_ref.name, &object_key(&user));
     Ok(Action::await_change())
 }
 

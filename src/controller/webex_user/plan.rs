@@ -60,6 +60,9 @@ pub enum UserReason {
     /// The mass-deprovisioning guard holds a deletion, deactivation or licence removal until
     /// the object is approved.
     DeprovisioningHeld,
+    /// A licence to assign has no free seat in its subscription; the user waits and resumes by
+    /// itself when one frees up (R-ORG-6, R-USER-10).
+    LicenseCapacityExhausted,
     /// The deletion policy could not run; the finalizer keeps the object.
     DeletionBlocked,
 }
@@ -415,8 +418,73 @@ pub fn precheck(spec: &WebexUserSpec, namespace: &str, org: &OrgFacts) -> Option
         })
 }
 
+/// What the reconciler adds to the spec about licences: the provenance of each effective offer
+/// code (`license_template::plan::effective_spec`; unlisted codes are `Manual`), and the licence
+/// ids that have no free seat for this user (`OrgRegistry::free_seats`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LicenseContext {
+    pub sources: std::collections::BTreeMap<String, String>,
+    pub full: BTreeSet<String>,
+}
+
+/// Whether the person is (or is about to be) an adopted one: it existed in Webex before this
+/// WebexUser, so licence templates treat it as an existing user (R-TPL-2).
+pub fn is_adopted(status: &WebexUserStatus, person: Option<&Person>) -> bool {
+    if status.adopted == Some(true) {
+        return true;
+    }
+    person.is_some_and(|p| {
+        let ours = status.person_id.as_deref() == Some(p.id.as_str())
+            || (status.person_id.is_none() && status.create_requested_at.is_some());
+        !ours
+    })
+}
+
+/// Whether the status already records the effective licences with this provenance: when not,
+/// a template change (not a change in Webex) asks for the writes.
+pub fn provenance_recorded(licensing: &LicenseContext, status: &WebexUserStatus) -> bool {
+    let recorded: BTreeSet<(&str, &str)> = status
+        .effective_licenses
+        .iter()
+        .map(|l| (l.offer_code.as_str(), l.source.as_str()))
+        .collect();
+    let wanted: BTreeSet<(&str, &str)> = licensing
+        .sources
+        .iter()
+        .map(|(code, source)| (code.as_str(), source.as_str()))
+        .collect();
+    recorded == wanted
+}
+
 /// The reconcile decision for a WebexUser that is not being deleted.
 pub fn plan(input: UserInputs<'_>) -> UserPlan {
+    plan_with(input, &LicenseContext::default())
+}
+
+/// `plan`, with licence provenance and seat availability (`LicenseContext`). A licence without
+/// a free seat is not added (nor are the other licences of its group removed); once nothing else
+/// is left to write the user waits with `LicenseCapacityExhausted`.
+pub fn plan_with(input: UserInputs<'_>, licensing: &LicenseContext) -> UserPlan {
+    let mut exhausted = Vec::new();
+    let mut decided = plan_inner(input, licensing, &mut exhausted);
+    if !exhausted.is_empty() {
+        let message = format!(
+            "no free seat for {} (units bought, less units consumed and seats reserved for users who have not signed in yet); waiting for one to free up",
+            exhausted.join(", ")
+        );
+        let writes = decided.actions.iter().any(|a| !matches!(a, UserAction::Adopt { .. }));
+        if !writes && !matches!(decided.verdict, Verdict::Blocked { .. }) {
+            decided.verdict = Verdict::Blocked {
+                reason: UserReason::LicenseCapacityExhausted,
+                message,
+                terminal: false,
+            };
+        }
+    }
+    decided
+}
+
+fn plan_inner(input: UserInputs<'_>, licensing: &LicenseContext, exhausted: &mut Vec<String>) -> UserPlan {
     let UserInputs {
         spec,
         status,
@@ -528,6 +596,8 @@ pub fn plan(input: UserInputs<'_>) -> UserPlan {
     // the other licences of a group a spec field owns. Never touch anything else.
     let held: BTreeSet<&str> = person.licenses.iter().map(String::as_str).collect();
     let mut requests = Vec::new();
+    // `exhausted`: offer codes wanted but without a free seat (R-USER-10: units are drawn at
+    // first sign-in, so the operator reserves them itself).
     let mut effective = status.effective_licenses.clone();
     if let Some(desired) = &desired {
         let desired_ids: BTreeSet<&str> = desired.iter().map(|d| d.id.as_str()).collect();
@@ -538,6 +608,10 @@ pub fn plan(input: UserInputs<'_>) -> UserPlan {
             let needs_properties_update = d.properties.is_some()
                 && held.contains(d.id.as_str())
                 && !calling_matches(person, d.properties.as_ref());
+            if !held.contains(d.id.as_str()) && licensing.full.contains(&d.id) {
+                exhausted.push(d.offer_code.clone());
+                continue;
+            }
             if !held.contains(d.id.as_str()) || needs_properties_update {
                 requests.push(LicenseRequest {
                     id: d.id.clone(),
@@ -557,7 +631,12 @@ pub fn plan(input: UserInputs<'_>) -> UserPlan {
                 .map(|l| l.offer_code.as_str())
                 .unwrap_or("");
             let owned_group = (calling_owned && in_calling_group(code)) || (cc_owned && in_contact_center_group(code));
-            if managed.contains(id) || owned_group {
+            // Keep the licence a full one of its group would replace, rather than leave a gap.
+            let waits_for_seat = exhausted.iter().any(|e| {
+                (in_calling_group(e) && in_calling_group(code))
+                    || (in_contact_center_group(e) && in_contact_center_group(code))
+            });
+            if (managed.contains(id) || owned_group) && !waits_for_seat {
                 requests.push(LicenseRequest {
                     id: (*id).to_string(),
                     operation: LicenseOperation::Remove,
@@ -569,12 +648,26 @@ pub fn plan(input: UserInputs<'_>) -> UserPlan {
         requests.sort_by_key(|r| r.operation != LicenseOperation::Remove);
         effective = desired
             .iter()
+            .filter(|d| !exhausted.contains(&d.offer_code))
             .map(|d| EffectiveLicense {
                 offer_code: d.offer_code.clone(),
                 id: d.id.clone(),
-                source: "Manual".into(),
+                source: licensing
+                    .sources
+                    .get(&d.offer_code)
+                    .cloned()
+                    .unwrap_or_else(|| "Manual".into()),
             })
             .collect();
+        // What stays held while its replacement waits for a seat remains managed.
+        for kept in status
+            .effective_licenses
+            .iter()
+            .filter(|l| held.contains(l.id.as_str()) && !desired_ids.contains(l.id.as_str()))
+            .filter(|l| !requests.iter().any(|r| r.id == l.id))
+        {
+            effective.push(kept.clone());
+        }
     }
     let licenses_after: Vec<String> = {
         let mut set: BTreeSet<String> = person.licenses.iter().cloned().collect();
@@ -586,6 +679,10 @@ pub fn plan(input: UserInputs<'_>) -> UserPlan {
         }
         set.into_iter().collect()
     };
+    let removes_premium = requests.iter().any(|r| {
+        r.operation == LicenseOperation::Remove
+            && org.licenses.iter().any(|l| l.id == r.id && l.offer_code == CC_PREMIUM)
+    });
     if !requests.is_empty() {
         actions.push(UserAction::PatchLicenses(PatchUserLicenses {
             person_id: Some(person.id.clone()),
@@ -648,6 +745,11 @@ pub fn plan(input: UserInputs<'_>) -> UserPlan {
             }
             None => {}
         }
+    } else if removes_premium && let Some(id) = org.roles.get(SUPERVISOR_ROLE) {
+        // The managed Premium licence goes with no Contact Center left (a template that gave
+        // PremiumSupervisor no longer applies): the supervisor role goes first, or Webex refuses
+        // (R-CC-1, R-CC-3).
+        roles_after.remove(id);
     }
     finish(
         actions,
@@ -2363,6 +2465,128 @@ mod tests {
         assert_eq!(run(&with_licenses(&[]), &ours(), &org(), Some(&p)).actions, vec![]);
     }
 
+    fn licensing(full: &[String], sources: &[(&str, &str)]) -> LicenseContext {
+        LicenseContext {
+            sources: sources.iter().map(|(c, s)| (c.to_string(), s.to_string())).collect(),
+            full: full.iter().cloned().collect(),
+        }
+    }
+
+    fn run_with(spec: &WebexUserSpec, status: &WebexUserStatus, person: &Person, l: &LicenseContext) -> UserPlan {
+        plan_with(
+            UserInputs {
+                spec,
+                status,
+                namespace: NS,
+                org: &org(),
+                person: Some(person),
+            },
+            l,
+        )
+    }
+
+    #[test]
+    fn r_tpl_1_effective_licences_carry_the_template_provenance() {
+        let l = licensing(&[], &[("EE", "Template/default")]);
+        let decided = run_with(&with_licenses(&["EE"]), &ours(), &person(), &l);
+        assert_eq!(decided.actions, vec![patch(vec![add(ee())])]);
+        assert_eq!(
+            decided.effective_licenses,
+            vec![EffectiveLicense {
+                offer_code: "EE".into(),
+                id: ee(),
+                source: "Template/default".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn r_user_10_full_licence_is_not_added_and_the_user_waits_for_a_seat() {
+        let l = licensing(&[ee()], &[]);
+        let decided = run_with(&with_licenses(&["MS", "EE"]), &ours(), &person(), &l);
+        // MS is added; EE waits.
+        assert_eq!(decided.actions, vec![patch(vec![add(ms2())])]);
+        assert_eq!(decided.effective_licenses, vec![manual("MS", ms2())]);
+        // Once MS is held, nothing is left to write: LicenseCapacityExhausted, retried.
+        let after = record(managing(&[("MS", ms2())]), &decided);
+        let decided = run_with(&with_licenses(&["MS", "EE"]), &after, &holding(&[ms2()]), &l);
+        assert_eq!(decided.actions, vec![]);
+        assert!(
+            matches!(
+                &decided.verdict,
+                Verdict::Blocked { reason: UserReason::LicenseCapacityExhausted, terminal: false, message } if message.contains("EE")
+            ),
+            "{:?}",
+            decided.verdict
+        );
+        // A seat frees up: the licence is added.
+        let decided = run_with(
+            &with_licenses(&["MS", "EE"]),
+            &after,
+            &holding(&[ms2()]),
+            &licensing(&[], &[]),
+        );
+        assert_eq!(decided.actions, vec![patch(vec![add(ee())])]);
+    }
+
+    #[test]
+    fn r_user_10_a_held_licence_needs_no_free_seat() {
+        let l = licensing(&[ee()], &[]);
+        let decided = run_with(
+            &with_licenses(&["EE"]),
+            &managing(&[("EE", ee())]),
+            &holding(&[ee()]),
+            &l,
+        );
+        assert_eq!(decided.actions, vec![]);
+        assert_eq!(reason_of(&decided.verdict), UserReason::Active);
+    }
+
+    #[test]
+    fn r_cc_2_upgrade_to_a_full_premium_keeps_standard_until_a_seat_frees() {
+        let s = cc_user(ContactCenterType::Premium);
+        let status = managing(&[("CJPSTD", cjpstd())]);
+        let decided = run_with(&s, &status, &holding(&[cjpstd()]), &licensing(&[cjpprm()], &[]));
+        assert_eq!(decided.actions, vec![], "Standard is not taken away for nothing");
+        assert_eq!(reason_of(&decided.verdict), UserReason::LicenseCapacityExhausted);
+        assert_eq!(
+            decided.effective_licenses,
+            vec![manual("CJPSTD", cjpstd())],
+            "still managed"
+        );
+    }
+
+    #[test]
+    fn r_tpl_2_adopted_or_about_to_be_adopted_persons_are_existing_users() {
+        assert!(!is_adopted(&ours(), Some(&person())));
+        assert!(!is_adopted(&WebexUserStatus::default(), None));
+        assert!(
+            is_adopted(&WebexUserStatus::default(), Some(&person())),
+            "found by email, not ours"
+        );
+        let requested = WebexUserStatus {
+            create_requested_at: Some("2026-01-01T00:00:00Z".into()),
+            ..Default::default()
+        };
+        assert!(
+            !is_adopted(&requested, Some(&person())),
+            "our own create, before its id was recorded"
+        );
+        let adopted = WebexUserStatus {
+            adopted: Some(true),
+            ..ours()
+        };
+        assert!(is_adopted(&adopted, Some(&person())));
+    }
+
+    #[test]
+    fn provenance_recorded_compares_offer_codes_and_sources() {
+        let status = managing(&[("EE", ee())]);
+        assert!(provenance_recorded(&licensing(&[], &[("EE", "Manual")]), &status));
+        assert!(!provenance_recorded(&licensing(&[], &[("EE", "Template/t")]), &status));
+        assert!(!provenance_recorded(&licensing(&[], &[]), &status));
+    }
+
     #[test]
     fn r_cc_2_premium_wins_over_standard_held_together() {
         let p = holding(&[cjpstd(), cjpprm()]);
@@ -2724,6 +2948,31 @@ mod tests {
         let (last, p) = converge(&cc_user(ContactCenterType::Standard), status, &org(), Some(p), 2);
         assert_eq!(p.unwrap().licenses, vec![cjpstd()]);
         assert_eq!(last.actions, vec![]);
+    }
+
+    #[test]
+    fn r_tpl_4_supervisor_from_a_template_that_no_longer_applies_loses_role_then_licence() {
+        // A template gave PremiumSupervisor; now no Contact Center is wanted (licences managed,
+        // an empty list): the role goes first, then the licence.
+        let p = Person {
+            roles: vec![role("id_cjp_supervisor")],
+            ..holding(&[cjpprm()])
+        };
+        let status = WebexUserStatus {
+            effective_licenses: vec![EffectiveLicense {
+                offer_code: "CJPPRM".into(),
+                id: cjpprm(),
+                source: "Template/agents".into(),
+            }],
+            ..ours()
+        };
+        let s = with_licenses(&[]);
+        let first = run(&s, &status, &org(), Some(&p));
+        assert_eq!(first.actions, vec![update(put(vec![cjpprm()], vec![]))]);
+        let (last, p) = converge(&s, status, &org(), Some(p), 2);
+        let p = p.expect("person");
+        assert_eq!((p.licenses, p.roles), (vec![], vec![]));
+        assert_eq!(last.effective_licenses, vec![]);
     }
 
     #[test]
