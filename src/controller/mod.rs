@@ -172,6 +172,7 @@ pub async fn run(
         .predicate_filter(desired_state_changed, Default::default());
     let external_controller = Controller::for_stream(external_changes, external_reader);
     let external_store = external_controller.store();
+    let external_gauge_store = external_store.clone();
     let (accepted_tx, accepted_rx) = futures::channel::mpsc::channel(1024);
     let accepted_watch = tokio::spawn(external_user::watch::run(
         ctx.clone(),
@@ -219,6 +220,16 @@ pub async fn run(
         user_cache,
         Arc::new(move || backoff_ctx.backoff.in_backoff()),
     );
+    if let Some(metrics) = crate::telemetry::metrics::global() {
+        metrics.observe_kind(Kind::ExternalUser, external_gauge_store, |external: &ExternalUser| {
+            let status = external.status.as_ref();
+            let invitation = status
+                .and_then(|s| s.invitation)
+                .map(|i| format!("{i:?}"))
+                .unwrap_or_default();
+            (invitation, status.map(|s| s.conditions.as_slice()).unwrap_or_default())
+        });
+    }
     tracing::info!("controllers started");
     futures::join!(
         org_controller,

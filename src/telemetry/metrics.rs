@@ -346,23 +346,86 @@ impl Metrics {
     /// in backoff, at every scrape.
     pub fn observe(&self, orgs: Store<WebexOrg>, users: Store<WebexUser>, backoff: BackoffSource) {
         let mut sources = self.objects.sources.write().unwrap_or_else(|p| p.into_inner());
-        *sources = Some(Sources { orgs, users, backoff });
+        sources.backoff = Some(backoff);
+        sources.kinds.push(Box::new(StoreSource {
+            kind: Kind::WebexOrg,
+            store: orgs,
+            describe: |org: &WebexOrg| {
+                let conds = org.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
+                (String::new(), conds)
+            },
+        }));
+        sources.kinds.push(Box::new(StoreSource {
+            kind: Kind::WebexUser,
+            store: users,
+            describe: |user: &WebexUser| {
+                let status = user.status.as_ref();
+                let state = status
+                    .and_then(|s| s.state.as_ref())
+                    .map(|s| format!("{s:?}"))
+                    .unwrap_or_default();
+                (state, status.map(|s| s.conditions.as_slice()).unwrap_or_default())
+            },
+        }));
+    }
+
+    /// Adds the objects of another kind's cache to the objects gauge; `describe` gives an
+    /// object's state label (may be empty) and its conditions.
+    pub fn observe_kind<K>(&self, kind: Kind, store: Store<K>, describe: Describe<K>)
+    where
+        K: kube::Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
+    {
+        let mut sources = self.objects.sources.write().unwrap_or_else(|p| p.into_inner());
+        sources.kinds.push(Box::new(StoreSource { kind, store, describe }));
     }
 }
 
 /// Where the objects-in-backoff gauge reads from (the controllers' backoff table).
 pub type BackoffSource = Arc<dyn Fn() -> usize + Send + Sync>;
 
+/// An object's state label and its conditions.
+pub type Describe<K> = for<'a> fn(&'a K) -> (String, &'a [k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition]);
+
+/// One kind's cache, counted at each scrape.
+trait KindSource: Send + Sync {
+    fn count(&self, reasons: &mut ReasonCap, counts: &mut BTreeMap<ObjectLabels, i64>);
+}
+
+struct StoreSource<K: kube::Resource<DynamicType = ()> + Clone + 'static> {
+    kind: Kind,
+    store: Store<K>,
+    describe: Describe<K>,
+}
+
+impl<K> KindSource for StoreSource<K>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
+{
+    fn count(&self, reasons: &mut ReasonCap, counts: &mut BTreeMap<ObjectLabels, i64>) {
+        for object in self.store.state() {
+            let (state, conds) = (self.describe)(&object);
+            let (ready, reason) = ready_of(conds);
+            let labels = ObjectLabels {
+                kind: self.kind,
+                state,
+                ready,
+                reason: reasons.bound(self.kind, reason),
+            };
+            *counts.entry(labels).or_insert(0) += 1;
+        }
+    }
+}
+
+#[derive(Default)]
 struct Sources {
-    orgs: Store<WebexOrg>,
-    users: Store<WebexUser>,
-    backoff: BackoffSource,
+    kinds: Vec<Box<dyn KindSource>>,
+    backoff: Option<BackoffSource>,
 }
 
 /// Computes the object gauges from the reflector stores when scraped.
 #[derive(Default)]
 struct ObjectsCollector {
-    sources: RwLock<Option<Sources>>,
+    sources: RwLock<Sources>,
 }
 
 impl std::fmt::Debug for ObjectsCollector {
@@ -375,32 +438,8 @@ impl ObjectsCollector {
     fn counts(sources: &Sources) -> BTreeMap<ObjectLabels, i64> {
         let mut counts = BTreeMap::new();
         let mut reasons = ReasonCap::default();
-        for org in sources.orgs.state() {
-            let conds = org.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
-            let (ready, reason) = ready_of(conds);
-            let labels = ObjectLabels {
-                kind: Kind::WebexOrg,
-                state: String::new(),
-                ready,
-                reason: reasons.bound(Kind::WebexOrg, reason),
-            };
-            *counts.entry(labels).or_insert(0) += 1;
-        }
-        for user in sources.users.state() {
-            let status = user.status.as_ref();
-            let conds = status.map(|s| s.conditions.as_slice()).unwrap_or_default();
-            let (ready, reason) = ready_of(conds);
-            let state = status
-                .and_then(|s| s.state.as_ref())
-                .map(|s| format!("{s:?}"))
-                .unwrap_or_default();
-            let labels = ObjectLabels {
-                kind: Kind::WebexUser,
-                state,
-                ready,
-                reason: reasons.bound(Kind::WebexUser, reason),
-            };
-            *counts.entry(labels).or_insert(0) += 1;
+        for kind in &sources.kinds {
+            kind.count(&mut reasons, &mut counts);
         }
         counts
     }
@@ -409,11 +448,11 @@ impl ObjectsCollector {
 impl Collector for ObjectsCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let sources = self.sources.read().unwrap_or_else(|p| p.into_inner());
-        let Some(sources) = sources.as_ref() else {
-            return Ok(());
+        let Some(in_backoff) = sources.backoff.as_ref() else {
+            return Ok(()); // not watching yet
         };
         let objects = Family::<ObjectLabels, Gauge>::default();
-        for (labels, n) in Self::counts(sources) {
+        for (labels, n) in Self::counts(&sources) {
             objects.get_or_create(&labels).set(n);
         }
         let metric = encoder.encode_descriptor(
@@ -424,7 +463,7 @@ impl Collector for ObjectsCollector {
         )?;
         objects.encode(metric)?;
         let backoff = Gauge::<i64>::default();
-        backoff.set(i64::try_from((sources.backoff)()).unwrap_or(i64::MAX));
+        backoff.set(i64::try_from(in_backoff()).unwrap_or(i64::MAX));
         let metric = encoder.encode_descriptor(
             "objects_in_backoff",
             "Objects waiting to retry after a retryable error",
@@ -609,6 +648,67 @@ mod tests {
         }
         assert_eq!(cap.bound(Kind::WebexUser, "Reason99".into()), "Other");
         assert_eq!(cap.bound(Kind::WebexUser, "InvitePending".into()), "InvitePending");
+    }
+
+    #[test]
+    fn every_observed_kind_is_counted_by_state_and_reason() {
+        use crate::api::external_user::{ExternalUserSpec, ExternalUserStatus, InvitationState};
+        use crate::api::{ExternalUser, WebexOrg, WebexUser};
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+        use kube::runtime::reflector::store;
+        use kube::runtime::watcher::Event;
+
+        let metrics = Metrics::new();
+        let (orgs, _) = store::<WebexOrg>();
+        let (users, _) = store::<WebexUser>();
+        metrics.observe(orgs, users, Arc::new(|| 2));
+        let (externals, mut writer) = store::<ExternalUser>();
+        for (name, invitation, reason) in [
+            ("a", InvitationState::Pending, "InvitationPending"),
+            ("b", InvitationState::Pending, "InvitationPending"),
+            ("c", InvitationState::Accepted, "Accepted"),
+        ] {
+            let spec: ExternalUserSpec = serde_json::from_value(serde_json::json!({
+                "orgRef": {"name": "acme"}, "email": format!("{name}@x.example"),
+                "sites": [{"siteUrl": "acme.webex.com", "accountType": "Host"}]
+            }))
+            .unwrap();
+            let mut object = ExternalUser::new(name, spec);
+            object.metadata.namespace = Some("team".into());
+            object.status = Some(ExternalUserStatus {
+                invitation: Some(invitation),
+                conditions: vec![Condition {
+                    type_: "Ready".into(),
+                    status: if reason == "Accepted" { "True" } else { "False" }.into(),
+                    reason: reason.into(),
+                    message: String::new(),
+                    last_transition_time: Time(jiff::Timestamp::UNIX_EPOCH),
+                    observed_generation: None,
+                }],
+                ..ExternalUserStatus::default()
+            });
+            writer.apply_watcher_event(&Event::Apply(object));
+        }
+        metrics.observe_kind(Kind::ExternalUser, externals, |e: &ExternalUser| {
+            let status = e.status.as_ref();
+            let state = status
+                .and_then(|s| s.invitation)
+                .map(|i| format!("{i:?}"))
+                .unwrap_or_default();
+            (state, status.map(|s| s.conditions.as_slice()).unwrap_or_default())
+        });
+        let text = metrics.encode().unwrap();
+        assert!(
+            text.contains(r#"webex_operator_objects{kind="ExternalUser",state="Pending",ready="False",reason="InvitationPending"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"webex_operator_objects{kind="ExternalUser",state="Accepted",ready="True",reason="Accepted"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(text.contains("webex_operator_objects_in_backoff 2"), "{text}");
     }
 
     #[test]
