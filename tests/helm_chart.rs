@@ -275,11 +275,17 @@ fn rbac_is_no_broader_than_needed() {
                         );
                     }
                     "events" => assert_eq!(groups, vec!["events.k8s.io".to_string()], "{what}"),
-                    "webexorgs" | "webexusers" | "externalusers" => assert!(
+                    "webexorgs" | "externalusers" | "userclaims" => assert!(
                         writes.iter().all(|v| *v == "patch"),
                         "no create/update/delete of the user's objects: {what}"
                     ),
-                    "webexorgs/status" | "webexusers/status" | "externalusers/status" => {
+                    // A UserClaim creates the WebexUsers of claimed users (R-CLM-2); never
+                    // updates or deletes them.
+                    "webexusers" => assert!(
+                        writes.iter().all(|v| *v == "patch" || *v == "create"),
+                        "no update/delete of the user's objects: {what}"
+                    ),
+                    "webexorgs/status" | "webexusers/status" | "externalusers/status" | "userclaims/status" => {
                         assert_eq!(verbs, vec!["patch".to_string()], "{what}")
                     }
                     other => panic!("unexpected resource {other} in {what}"),
@@ -397,7 +403,12 @@ async fn the_controller_runs_with_exactly_the_charts_rbac() {
         )
         .await
     );
-    assert!(!may(&user, "create", g, "webexusers", Some(&ns), None).await);
+    // Created by a UserClaim for the users it claimed, never updated or deleted.
+    assert!(may(&user, "create", g, "webexusers", Some(&ns), None).await);
+    assert!(!may(&user, "delete", g, "webexusers", Some(&ns), Some("x")).await);
+    assert!(may(&user, "watch", g, "userclaims", None, None).await);
+    assert!(may(&user, "patch", g, "userclaims/status", Some(&ns), Some("x")).await);
+    assert!(!may(&user, "create", g, "userclaims", Some(&ns), None).await);
     assert!(may(&user, "watch", g, "externalusers", None, None).await);
     assert!(may(&user, "patch", g, "externalusers", Some(&ns), Some("x")).await);
     assert!(may(&user, "patch", g, "externalusers/status", Some(&ns), Some("x")).await);

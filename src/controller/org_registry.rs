@@ -47,6 +47,8 @@ pub struct OrgHandle {
     pub facts: Arc<OrgFacts>,
     /// Generation of the WebexOrg these facts come from.
     pub generation: Option<i64>,
+    /// `backend: Simulator`: the simulator-only endpoints (claims) may be used.
+    pub simulator: bool,
 }
 
 #[derive(Debug, Default)]

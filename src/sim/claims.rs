@@ -183,12 +183,10 @@ pub fn claim(s: &mut State, org_uuid: &str, req: &ClaimRequest) -> Result<Vec<Cl
         )));
     }
     if req.delayed && !org.allow_content_migration {
-        return Err(
-            ApiError::new(StatusCode::CONFLICT, "Claim refused").with_code(
-                codes::CONTENT_MIGRATION_NOT_ALLOWED,
-                "Delayed claim needs the organization setting \"Allow users to bring their Webex conversations\".",
-            ),
-        );
+        return Err(ApiError::new(StatusCode::CONFLICT, "Claim refused").with_code(
+            codes::CONTENT_MIGRATION_NOT_ALLOWED,
+            "Delayed claim needs the organization setting \"Allow users to bring their Webex conversations\".",
+        ));
     }
     let now = s.now();
     let mut out = Vec::with_capacity(req.emails.len());
@@ -328,7 +326,10 @@ pub fn revoke(s: &mut State, org_uuid: &str, email: &str) -> Result<ClaimView, A
     if let Some(at) = rec.signed_in_at {
         return Err(ApiError::new(StatusCode::CONFLICT, "Revoke refused").with_code(
             codes::USER_SIGNED_IN,
-            format!("{email} signed in on {}; the claim can no longer be revoked.", format_time(at)),
+            format!(
+                "{email} signed in on {}; the claim can no longer be revoked.",
+                format_time(at)
+            ),
         ));
     }
     if now >= rec.window_end() {
@@ -341,13 +342,14 @@ pub fn revoke(s: &mut State, org_uuid: &str, email: &str) -> Result<ClaimView, A
         ));
     }
     let domain = domain_of(&email).unwrap_or_default().to_string();
-    if s
-        .org(org_uuid)
+    if s.org(org_uuid)
         .is_some_and(|o| o.claimed_domains.iter().any(|d| d.eq_ignore_ascii_case(&domain)))
     {
         return Err(ApiError::new(StatusCode::CONFLICT, "Revoke refused").with_code(
             codes::DOMAIN_CLAIMED_BY_ORG,
-            format!("{domain} is claimed by this organization: release the domain, revoke, then claim the domain again."),
+            format!(
+                "{domain} is claimed by this organization: release the domain, revoke, then claim the domain again."
+            ),
         ));
     }
     s.people.retain(|p| p.uuid != rec.person_uuid);
@@ -374,7 +376,9 @@ pub fn choose(s: &mut State, email: &str, choice: ClaimChoice, new_email: Option
         .iter()
         .rposition(|c| c.email == email && c.live() && c.choice.is_none())
     else {
-        return Err(ApiError::not_found(format!("{email} has no claim waiting for a choice.")));
+        return Err(ApiError::not_found(format!(
+            "{email} has no claim waiting for a choice."
+        )));
     };
     let rec = s.claims[index].clone();
     if choice == ClaimChoice::TransferContent && !rec.delayed {
@@ -670,7 +674,12 @@ mod tests {
     fn directory_sync_deactivates_absent_claimed_users_and_deletes_them_after_30_days() {
         let mut s = world();
         person(&mut s, "them", "bob@acme.example", false);
-        claim(&mut s, "uuid-us", &req(&["ada@acme.example", "bob@acme.example"], false)).unwrap();
+        claim(
+            &mut s,
+            "uuid-us",
+            &req(&["ada@acme.example", "bob@acme.example"], false),
+        )
+        .unwrap();
         assert!(directory_sync(&mut s, "uuid-us", &[]).is_err());
         s.orgs[0].directory_sync = true;
         let off = directory_sync(&mut s, "uuid-us", &["bob@acme.example".to_string()]).unwrap();

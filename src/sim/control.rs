@@ -19,9 +19,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::sim::control_types::{
-    ActiveFault, ClaimChoice, ClaimChoiceRequest, ClaimOutcome, ClaimRequest, ClaimResponse, ClaimRevoke, ClaimView,
-    DirectorySyncResult, DirectorySyncRun, ClockAdvance, ClockState, Counters, FaultRule, Invitation, InvitationAnswer, InvitationAnswered,
-    OrgPatch, OrgSeed, PersonSeed, RateLimit, SeededOrg, SettingWrite, SignIn, SignInResult,
+    ActiveFault, ClaimChoice, ClaimChoiceRequest, ClaimList, ClaimOutcome, ClaimRequest, ClaimResponse, ClaimRevoke,
+    ClaimView, ClockAdvance, ClockState, Counters, DirectorySyncResult, DirectorySyncRun, FaultRule, Invitation,
+    InvitationAnswer, InvitationAnswered, OrgPatch, OrgSeed, PersonSeed, RateLimit, SeededOrg, SettingWrite, SignIn,
+    SignInResult,
 };
 use crate::webex::model::{ErrorBody, OrgSetting, Person};
 
@@ -303,8 +304,10 @@ impl SimControl {
 
     /// Every claim the org made, revoked ones too (R-CLM-*).
     pub async fn claims(&self, org_id: &str) -> Result<Vec<ClaimView>, SimControlError> {
-        self.json::<_, ()>(Method::GET, &format!("/_sim/orgs/{org_id}/claims"), None)
-            .await
+        let list: ClaimList = self
+            .json::<_, ()>(Method::GET, &format!("/_sim/orgs/{org_id}/claims"), None)
+            .await?;
+        Ok(list.items)
     }
 
     /// Revokes one claim as the admin of `org_id` would in Control Hub (R-CLM-7).
@@ -338,7 +341,11 @@ impl SimControl {
             emails: emails.iter().map(|e| e.to_string()).collect(),
         };
         let out: DirectorySyncResult = self
-            .json(Method::POST, &format!("/_sim/orgs/{org_id}/directory-sync"), Some(&body))
+            .json(
+                Method::POST,
+                &format!("/_sim/orgs/{org_id}/directory-sync"),
+                Some(&body),
+            )
             .await?;
         Ok(out.deactivated)
     }

@@ -6,14 +6,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
+use crate::sim::claims;
 use crate::sim::control_types::{
-    ActiveFault, ClaimChoiceRequest, ClaimRequest, ClaimResponse, ClaimRevoke, ClaimView, DirectorySyncResult,
-    DirectorySyncRun, ClockAdvance, ClockState, Counters, FaultRule, Invitation, InvitationAnswer, InvitationAnswered,
-    OrgPatch, OrgSeed, PersonSeed, RateLimit, SeededLicense, SeededLocation, SeededOrg, SettingWrite, SignIn,
-    SignInResult,
+    ActiveFault, ClaimChoiceRequest, ClaimList, ClaimRequest, ClaimResponse, ClaimRevoke, ClaimView, ClockAdvance,
+    ClockState, Counters, DirectorySyncResult, DirectorySyncRun, FaultRule, Invitation, InvitationAnswer,
+    InvitationAnswered, OrgPatch, OrgSeed, PersonSeed, RateLimit, SeededLicense, SeededLocation, SeededOrg,
+    SettingWrite, SignIn, SignInResult,
 };
 use crate::sim::error::ApiError;
-use crate::sim::claims;
 use crate::sim::external;
 use crate::sim::faults::check_rule;
 use crate::sim::roles::FULL_ADMIN;
@@ -532,14 +532,14 @@ pub async fn claim_users(
 }
 
 /// `GET /_sim/orgs/{orgId}/claims` (simulator-only). Settles what time did first.
-pub async fn list_claims(
-    State(app): State<AppState>,
-    Path(org_id): Path<String>,
-) -> Result<Json<Vec<ClaimView>>, ApiError> {
+pub async fn list_claims(State(app): State<AppState>, Path(org_id): Path<String>) -> Result<Json<ClaimList>, ApiError> {
     app.store.mutate(|s| {
         let uuid = org_uuid_of(s, &org_id)?;
         claims::settle(s);
-        Ok(Json(claims::list(s, &uuid)))
+        Ok(Json(ClaimList {
+            now: format_time(s.now()),
+            items: claims::list(s, &uuid),
+        }))
     })
 }
 

@@ -497,6 +497,15 @@ pub struct ClaimView {
     pub revoked_at: Option<String>,
 }
 
+/// `GET /_sim/orgs/{orgId}/claims` response.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimList {
+    /// The simulator's (virtual) now, which the claims' times are relative to.
+    pub now: String,
+    pub items: Vec<ClaimView>,
+}
+
 /// `POST /_sim/orgs/{orgId}/claims/revoke`: one user at a time (R-CLM-7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -238,6 +238,7 @@ async fn discover(org: &WebexOrg, ctx: &Context) -> Result<(OrgObservation, OrgH
         client,
         facts,
         generation: org.meta().generation,
+        simulator: org.spec.backend == Backend::Simulator,
     };
     Ok((observation, handle))
 }
