@@ -202,7 +202,11 @@ pub async fn patch_org(
             claimed_domains,
             allow_content_migration,
             delayed_claim_supported,
+            domains,
         } = patch;
+        if let Some(domains) = domains {
+            org.domains = domains;
+        }
         if let Some(domains) = claimed_domains {
             org.claimed_domains = domains.iter().map(|d| d.to_ascii_lowercase()).collect();
         }

@@ -149,6 +149,9 @@ pub struct OrgPatch {
     /// R-ORG-5.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_cross_org_licensing: Option<bool>,
+    /// Replaces the verified domains (R-CLM-1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domains: Option<Vec<String>>,
     /// R-ORG-3: replaces the claimed domains.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claimed_domains: Option<Vec<String>>,
