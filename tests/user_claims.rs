@@ -647,8 +647,12 @@ async fn r_clm_7_revoke_within_14_days_before_sign_in_by_the_claiming_org_only()
         .claim_users(&rival.org_id, &[&x], false)
         .await
         .expect("rival claims");
-    apply_claim(&client, &ns, "team", with(base.clone(), json!({"revoke": [&x]}))).await;
-    wait_claim(
+    let with_x = with(
+        claim_spec(&ns, &[&a, &b, &c, &x]),
+        json!({"manageClaimedUsers": false, "revoke": [&x]}),
+    );
+    apply_claim(&client, &ns, "team", with_x).await;
+    let claim = wait_claim(
         &client,
         &ns,
         "team",
@@ -657,6 +661,8 @@ async fn r_clm_7_revoke_within_14_days_before_sign_in_by_the_claiming_org_only()
         |o| condition(o, "Revoke").2.contains("only the claiming organisation"),
     )
     .await;
+    // ... and the rival's claim stands: x is not claimable meanwhile.
+    assert_eq!(user(&claim, &x).reason.as_deref(), Some("ClaimedByOtherOrg"));
     let events = events_for(&client, &ns, "team").await;
     assert!(
         events.iter().any(|(t, r, _)| t == "Warning" && r == "RevokeNotAllowed"),

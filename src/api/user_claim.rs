@@ -83,7 +83,7 @@ pub struct UserClaimSpec {
     /// name them until LicenseTemplates are reconciled.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub licenses: Vec<LicenseRef>,
-    /// The email whose claim to revoke; one at a time, no bulk revoke (R-CLM-7). Only while the
+    /// One of `emails` whose claim to revoke; one at a time, no bulk revoke (R-CLM-7). Only while the
     /// user has not signed in, within 14 days of the claim, and not for a domain the org has
     /// claimed. A revoked user returns to the previous org and is not claimed again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -140,8 +140,8 @@ pub struct ClaimedUserStatus {
     pub email: String,
     pub state: ClaimUserState,
     /// For `Ineligible`: `SsoOrg`, `DirectorySyncOrg`, `DomainClaimedByOtherOrg` (R-CLM-6,
-    /// R-ORG-3), `DomainNotVerified` (R-CLM-1), `NoWebexAccount`, `AlreadyInOrg`, `InvalidEmail`,
-    /// `NotPermitted`. For `Claimed`: `ContentNotMigrated` when the previous org offers no
+    /// R-ORG-3), `ClaimedByOtherOrg` (another org's claim stands), `NoWebexAccount`,
+    /// `AlreadyInOrg`, `InvalidEmail`. For `Claimed`: `ContentNotMigrated` when the previous org offers no
     /// delayed claim (R-CLM-3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,

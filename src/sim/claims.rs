@@ -210,6 +210,14 @@ pub fn claim(s: &mut State, org_uuid: &str, req: &ClaimRequest) -> Result<Vec<Cl
             });
             continue;
         }
+        // Another org's claim on the user stands (until revoked): it is not claimable again.
+        if s.claims
+            .iter()
+            .any(|c| c.org_uuid != org.uuid && c.email == email && c.live())
+        {
+            out.push(ineligible(&email, "ClaimedByOtherOrg"));
+            continue;
+        }
         let Some(person) = s.person_by_email(&email).cloned() else {
             out.push(ineligible(&email, "NoWebexAccount"));
             continue;
@@ -596,6 +604,12 @@ mod tests {
         s.orgs[1].claimed_domains = vec!["acme.example".into()];
         let out = claim(&mut s, "uuid-us", &req(&["ada@acme.example"], false)).unwrap();
         assert_eq!(out[0].reason.as_deref(), Some("DomainClaimedByOtherOrg"));
+        // A user another org claimed is not claimable while that claim stands.
+        s.orgs[1].claimed_domains.clear();
+        s.orgs.push(org("rival", "acme.example"));
+        claim(&mut s, "uuid-rival", &req(&["ada@acme.example"], false)).unwrap();
+        let out = claim(&mut s, "uuid-us", &req(&["ada@acme.example"], false)).unwrap();
+        assert_eq!(out[0].reason.as_deref(), Some("ClaimedByOtherOrg"));
     }
 
     #[test]

@@ -450,7 +450,8 @@ pub struct ClaimOutcome {
     /// `Claimed`, `DelayedClaim` or `Ineligible`.
     pub outcome: String,
     /// Why, when `Ineligible`: `NoWebexAccount`, `AlreadyInOrg`, `DomainNotVerified`,
-    /// `DomainClaimedByOtherOrg`, `SsoOrg`, `DirectorySyncOrg`, `InvalidEmail`.
+    /// `DomainClaimedByOtherOrg`, `SsoOrg`, `DirectorySyncOrg`, `ClaimedByOtherOrg`,
+    /// `InvalidEmail`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }

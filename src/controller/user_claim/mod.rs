@@ -194,7 +194,7 @@ async fn apply(object: &UserClaim, ctx: &Context) -> Result<Action, ReconcileErr
 
     // Revoke, one user at a time (R-CLM-7).
     let mut revoke_condition = None;
-    match plan::revoke_plan(&object.spec, &latest, &info, now) {
+    match plan::revoke_plan(&object.spec, &emails, &latest, &info, now) {
         RevokePlan::None => {}
         RevokePlan::Done(email) => {
             revoke_condition = Some(ConditionUpdate::new(

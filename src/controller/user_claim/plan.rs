@@ -240,7 +240,8 @@ pub enum RevokePlan {
     Send(String),
     /// Already revoked.
     Done(String),
-    /// Not allowed (R-CLM-7): the reason code and the message.
+    /// Not allowed (R-CLM-7), or not one of this claim's emails: the reason code and the
+    /// message.
     Refused {
         email: String,
         why: &'static str,
@@ -251,6 +252,7 @@ pub enum RevokePlan {
 /// The decision on `spec.revoke` (one email at a time, R-CLM-7).
 pub fn revoke_plan(
     spec: &UserClaimSpec,
+    emails: &BTreeSet<String>,
     claims: &BTreeMap<String, &ClaimView>,
     info: &ClaimOrgInfo,
     now: Timestamp,
@@ -258,6 +260,14 @@ pub fn revoke_plan(
     let Some(email) = spec.revoke.first().map(|e| e.trim().to_ascii_lowercase()) else {
         return RevokePlan::None;
     };
+    if !emails.contains(&email) {
+        // A claim revokes only its own users: another object's (or namespace's) stay theirs.
+        return RevokePlan::Refused {
+            message: format!("{email} is not one of this claim's emails; revoke it from the UserClaim that names it"),
+            email,
+            why: "NotInClaim",
+        };
+    }
     let claim = claims.get(&email).copied();
     match claim {
         Some(c) if c.state == "Revoked" => RevokePlan::Done(email),
@@ -714,6 +724,10 @@ mod tests {
             revoke: vec![e.into()],
             ..spec(&["a@acme.example"])
         };
+        let emails = set(&["a@acme.example", "b@acme.example", "c@acme.example", "z@acme.example"]);
+        let revoke_plan = |s: &UserClaimSpec, c: &BTreeMap<String, &ClaimView>, i: &ClaimOrgInfo, t: Timestamp| {
+            revoke_plan(s, &emails, c, i, t)
+        };
         assert_eq!(revoke_plan(&spec(&[]), &claims, &info(), now()), RevokePlan::None);
         assert_eq!(
             revoke_plan(&with(" A@acme.example"), &claims, &info(), now()),
@@ -737,7 +751,14 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match revoke_plan(&with("z@acme.example"), &claims, &info(), now()) {
-            RevokePlan::Refused { why, .. } => assert_eq!(why, "NotClaimed"),
+            RevokePlan::Refused { why, message, .. } => {
+                assert_eq!(why, "NotClaimed");
+                assert!(message.contains("only the claiming organisation"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        match revoke_plan(&with("other@acme.example"), &claims, &info(), now()) {
+            RevokePlan::Refused { why, .. } => assert_eq!(why, "NotInClaim"),
             other => panic!("{other:?}"),
         }
     }
