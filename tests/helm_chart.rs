@@ -279,11 +279,13 @@ fn rbac_is_no_broader_than_needed() {
                         writes.iter().all(|v| *v == "patch"),
                         "no create/update/delete of the user's objects: {what}"
                     ),
-                    // A UserClaim creates the WebexUsers of claimed users (R-CLM-2); never
-                    // updates or deletes them.
+                    // A UserClaim creates the WebexUsers of claimed users (R-CLM-2) and deletes
+                    // them once revoked (R-CLM-7); never updates them.
                     "webexusers" => assert!(
-                        writes.iter().all(|v| *v == "patch" || *v == "create"),
-                        "no update/delete of the user's objects: {what}"
+                        writes
+                            .iter()
+                            .all(|v| matches!(v.as_str(), "patch" | "create" | "delete")),
+                        "no update of the user's objects: {what}"
                     ),
                     "webexorgs/status" | "webexusers/status" | "externalusers/status" | "userclaims/status" => {
                         assert_eq!(verbs, vec!["patch".to_string()], "{what}")
@@ -403,9 +405,9 @@ async fn the_controller_runs_with_exactly_the_charts_rbac() {
         )
         .await
     );
-    // Created by a UserClaim for the users it claimed, never updated or deleted.
+    // Created by a UserClaim for the users it claimed (deleted once revoked), never updated.
     assert!(may(&user, "create", g, "webexusers", Some(&ns), None).await);
-    assert!(!may(&user, "delete", g, "webexusers", Some(&ns), Some("x")).await);
+    assert!(!may(&user, "update", g, "webexusers", Some(&ns), Some("x")).await);
     assert!(may(&user, "watch", g, "userclaims", None, None).await);
     assert!(may(&user, "patch", g, "userclaims/status", Some(&ns), Some("x")).await);
     assert!(!may(&user, "create", g, "userclaims", Some(&ns), None).await);

@@ -259,6 +259,38 @@ async fn r_clm_2_immediate_claim_joins_the_org_not_verified_and_becomes_a_webex_
     let events = events_for(&client, &ns, "team").await;
     assert!(events.iter().any(|(_, r, _)| r == "Claimed"), "{events:?}");
     assert!(events.iter().any(|(_, r, _)| r == "WebexUsersCreated"), "{events:?}");
+    // Revoking ada (R-CLM-7) retires her WebexUser (Orphan: nothing happens in Webex) and she is
+    // back in the previous org.
+    apply_claim(
+        &client,
+        &ns,
+        "team",
+        with(
+            claim_spec(&ns, &[&ada, &bob]),
+            json!({"licenses": [{"offerCode": "MS"}], "revoke": [&ada]}),
+        ),
+    )
+    .await;
+    wait_user_state(&client, &ns, "team", &ada, ClaimUserState::Revoked).await;
+    wait_until(
+        Duration::from_secs(30),
+        "the revoked user's WebexUser is gone",
+        || async { users.get_opt(&name).await.ok().flatten().is_none() },
+    )
+    .await;
+    let back = sim
+        .control()
+        .person_by_email(&other.org_id, &ada)
+        .await
+        .expect("people");
+    assert!(back.is_some(), "back in the previous org");
+    assert!(
+        users
+            .get_opt(&webex_operator::gitops::object_name_for_email(&bob))
+            .await
+            .expect("read")
+            .is_some()
+    );
 }
 
 #[tokio::test]

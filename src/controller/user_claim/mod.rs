@@ -291,9 +291,12 @@ async fn apply(object: &UserClaim, ctx: &Context) -> Result<Action, ReconcileErr
         .await;
     }
     inactive_events(ctx, object, &previous, &users).await;
-    let manageable = plan::manageable(&object.spec, &users);
-    if !manageable.is_empty() {
-        ensure_webex_users(ctx, object, &namespace, &manageable).await?;
+    let changes = plan::webex_user_changes(&object.spec, &previous, same_generation, &users);
+    if !changes.create.is_empty() {
+        ensure_webex_users(ctx, object, &namespace, &changes.create).await?;
+    }
+    if !changes.retire.is_empty() {
+        retire_webex_users(ctx, object, &namespace, &changes.retire).await?;
     }
     let mut status = previous.clone();
     status.users = users;
@@ -432,6 +435,48 @@ async fn ensure_webex_users(
                 "created {created} WebexUser(s) for claimed users (labelled {CLAIM_LABEL}={})",
                 object.name_any()
             ),
+        )
+        .await;
+    }
+    Ok(())
+}
+
+/// Deletes the WebexUsers this claim created for users who left the org (revoked, R-CLM-7;
+/// deleted, R-CLM-11). Only objects with this claim's label *and* owner reference; they are
+/// `deletionPolicy: Orphan` (and their person is gone anyway), so nothing happens in Webex.
+async fn retire_webex_users(
+    ctx: &Context,
+    object: &UserClaim,
+    namespace: &str,
+    emails: &[String],
+) -> Result<(), ReconcileError> {
+    let api: Api<WebexUser> = Api::namespaced(ctx.client.clone(), namespace);
+    let selector = format!("{CLAIM_LABEL}={}", object.name_any());
+    let uid = object.uid();
+    let wanted: BTreeSet<&str> = emails.iter().map(String::as_str).collect();
+    let mine = api
+        .list(&ListParams::default().labels(&selector))
+        .await
+        .map_err(kube_err("list the claim's WebexUsers"))?;
+    let mut retired = 0usize;
+    for user in mine.items {
+        let owned = user.owner_references().iter().any(|o| Some(&o.uid) == uid.as_ref());
+        if !owned || !wanted.contains(user.spec.email.to_ascii_lowercase().as_str()) {
+            continue;
+        }
+        match api.delete(&user.name_any(), &Default::default()).await {
+            Ok(_) => retired += 1,
+            Err(kube::Error::Api(status)) if status.code == 404 => {}
+            Err(e) => return Err(kube_err("delete the WebexUser of a revoked user")(e)),
+        }
+    }
+    if retired > 0 {
+        ctx.event(
+            &object.object_ref(&()),
+            false,
+            "WebexUsersRetired",
+            "DeleteWebexUsers",
+            format!("deleted {retired} WebexUser(s) of users no longer in the org (revoked or deleted); nothing changes in Webex"),
         )
         .await;
     }

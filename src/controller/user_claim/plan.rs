@@ -450,17 +450,50 @@ pub fn directory_sync_warning(info: &ClaimOrgInfo, users: &[ClaimedUserStatus]) 
     })
 }
 
-/// Claimed users that should have a WebexUser (in the org and manageable: not in a delayed
-/// claim, R-CLM-3).
-pub fn manageable(spec: &UserClaimSpec, users: &[ClaimedUserStatus]) -> Vec<String> {
+/// The WebexUsers to create and to retire in this reconcile.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebexUserChanges {
+    /// Emails of users that just became manageable (claimed and in the org, not in a delayed
+    /// claim, R-CLM-3): their WebexUser is created once; one the admin deletes later stays
+    /// deleted (until the spec changes).
+    pub create: Vec<String>,
+    /// Emails of users that just left the org (revoked, R-CLM-7, or deleted, R-CLM-11): the
+    /// WebexUser the claim made for them goes (it is `Orphan`: nothing happens in Webex).
+    pub retire: Vec<String>,
+}
+
+/// Which WebexUsers to create or retire, from the transitions since the last status (a spec
+/// change looks at every user again).
+pub fn webex_user_changes(
+    spec: &UserClaimSpec,
+    previous: &UserClaimStatus,
+    same_generation: bool,
+    users: &[ClaimedUserStatus],
+) -> WebexUserChanges {
     if spec.manage_claimed_users == Some(false) {
-        return Vec::new();
+        return WebexUserChanges::default();
     }
-    users
+    let before: BTreeMap<&str, ClaimUserState> = previous
+        .users
         .iter()
-        .filter(|u| u.state == ClaimUserState::Claimed)
-        .map(|u| u.email.clone())
-        .collect()
+        .filter(|_| same_generation)
+        .map(|u| (u.email.as_str(), u.state))
+        .collect();
+    let changed = |u: &&ClaimedUserStatus| before.get(u.email.as_str()) != Some(&u.state);
+    WebexUserChanges {
+        create: users
+            .iter()
+            .filter(|u| u.state == ClaimUserState::Claimed)
+            .filter(changed)
+            .map(|u| u.email.clone())
+            .collect(),
+        retire: users
+            .iter()
+            .filter(|u| matches!(u.state, ClaimUserState::Revoked | ClaimUserState::Deleted))
+            .filter(changed)
+            .map(|u| u.email.clone())
+            .collect(),
+    }
 }
 
 /// When to look again: the next deadline of a user (delayed claim completion, end of the revoke
@@ -896,18 +929,47 @@ mod tests {
     }
 
     #[test]
-    fn only_claimed_users_get_webex_users() {
-        let emails = set(&["a@acme.example", "b@acme.example"]);
+    fn webex_users_are_created_once_when_claimed_and_retired_when_revoked() {
+        let emails = set(&["a@acme.example", "b@acme.example", "c@acme.example"]);
         let a = claim("a@acme.example", "Claimed", 1);
         let b = claim("b@acme.example", "DelayedClaim", 1);
-        let claims = BTreeMap::from([("a@acme.example".to_string(), &a), ("b@acme.example".to_string(), &b)]);
+        let c = claim("c@acme.example", "Revoked", 1);
+        let claims = BTreeMap::from([
+            ("a@acme.example".to_string(), &a),
+            ("b@acme.example".to_string(), &b),
+            ("c@acme.example".to_string(), &c),
+        ]);
         let (users, _) = report(&emails, &claims, &BTreeMap::new(), &info(), now());
-        assert_eq!(manageable(&spec(&[]), &users), ["a@acme.example"]);
+        let fresh = UserClaimStatus::default();
+        assert_eq!(
+            webex_user_changes(&spec(&[]), &fresh, true, &users),
+            WebexUserChanges {
+                create: vec!["a@acme.example".into()],
+                retire: vec!["c@acme.example".into()],
+            }
+        );
+        // Nothing changed since the last status: nothing to do (a deleted WebexUser stays so).
+        let previous = UserClaimStatus {
+            users: users.clone(),
+            ..UserClaimStatus::default()
+        };
+        assert_eq!(
+            webex_user_changes(&spec(&[]), &previous, true, &users),
+            WebexUserChanges::default()
+        );
+        // A spec change looks at everyone again.
+        assert_eq!(
+            webex_user_changes(&spec(&[]), &previous, false, &users).create,
+            ["a@acme.example"]
+        );
         let off = UserClaimSpec {
             manage_claimed_users: Some(false),
             ..spec(&[])
         };
-        assert!(manageable(&off, &users).is_empty());
+        assert_eq!(
+            webex_user_changes(&off, &fresh, true, &users),
+            WebexUserChanges::default()
+        );
     }
 
     #[test]
