@@ -66,7 +66,9 @@ pub struct UserClaimSpec {
     #[x_kube(validation = Rule::new("size(self) > 0").message("name at least one email to claim"))]
     #[schemars(length(max = 5000))]
     pub emails: Vec<String>,
-    /// `Immediate` or `Delayed`.
+    /// `Immediate` (accounts join at once, R-CLM-2) or `Delayed` (users have 14 days to choose
+    /// what happens to their old account and content, R-CLM-3; needs the org setting "allow
+    /// users to bring their Webex conversations", R-ORG-4).
     #[serde(default)]
     pub mode: ClaimMode,
     /// Must be true: "I understand claiming these users is permanent" (R-CLM-4).
