@@ -500,6 +500,8 @@ async fn r_clm_3_delayed_claim_shows_days_left_and_completes_by_itself_after_14_
     assert_eq!(a.state, ClaimUserState::Claimed);
     assert_eq!(a.choice.as_deref(), Some("Expired"));
     assert_eq!(a.not_revocable.as_deref(), Some("WindowPassed"));
+    // R-CLM-8: ada had signed in in her previous org: that status is carried over.
+    assert_eq!(a.account_status.as_deref(), Some("Active"));
     assert!(sim.control().now().await.expect("now") >= completes);
     let views = sim.control().claims(&org.org_id).await.expect("claims");
     assert!(views.iter().any(|v| v.email == ada && v.state == "Claimed"));

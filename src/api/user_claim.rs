@@ -147,7 +147,8 @@ pub struct ClaimedUserStatus {
     /// delayed claim (R-CLM-3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// `NotVerified` until the user signs in, then `Active` (R-CLM-8).
+    /// `NotVerified` until the user signs in, then `Active`; a delayed claim that completed by
+    /// itself carries over the status the user had in the previous org (R-CLM-8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_status: Option<String>,
     /// When the claim was made (RFC 3339, Webex's clock).

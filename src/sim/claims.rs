@@ -86,6 +86,9 @@ pub struct ClaimRec {
     pub content_lost: bool,
     pub inactive_since: Option<jiff::Timestamp>,
     pub revoked_at: Option<jiff::Timestamp>,
+    /// The old account had signed in (its status in the previous org, R-CLM-8).
+    #[serde(default)]
+    pub previous_signed_in: bool,
 }
 
 impl ClaimRec {
@@ -117,6 +120,12 @@ impl ClaimRec {
                 .filter(|_| self.live())
                 .map(|t| format_time(days_after(t, INACTIVE_DAYS))),
             revoked_at: self.revoked_at.map(format_time),
+            previous_status: if self.previous_signed_in {
+                "Active"
+            } else {
+                "NotVerified"
+            }
+            .into(),
         }
     }
 }
@@ -143,12 +152,15 @@ fn ineligible(email: &str, reason: &str) -> ClaimOutcome {
 pub fn settle(s: &mut State) {
     let now = s.now();
     let mut remove: Vec<String> = Vec::new();
+    let mut carried: Vec<(String, bool)> = Vec::new();
     for rec in s.claims.iter_mut() {
         if rec.state == ClaimState::DelayedClaim && now >= rec.window_end() {
             rec.state = ClaimState::Claimed;
             rec.choice = Some("Expired".into());
-            // Account and content move to the claiming org: the old account goes.
+            // Account and content move to the claiming org: the old account goes, and its
+            // status comes along (R-CLM-8).
             remove.extend(rec.old_person_uuid.take());
+            carried.push((rec.person_uuid.clone(), rec.previous_signed_in));
         }
         if rec.live()
             && let Some(since) = rec.inactive_since
@@ -156,6 +168,11 @@ pub fn settle(s: &mut State) {
         {
             rec.state = ClaimState::Deleted;
             remove.push(rec.person_uuid.clone());
+        }
+    }
+    for (uuid, signed_in) in carried {
+        if let Some(p) = s.person_mut(&uuid) {
+            p.signed_in_once = signed_in;
         }
     }
     if !remove.is_empty() {
@@ -296,6 +313,7 @@ pub fn claim(s: &mut State, org_uuid: &str, req: &ClaimRequest) -> Result<Vec<Cl
             content_lost,
             inactive_since: None,
             revoked_at: None,
+            previous_signed_in: person.signed_in_once,
         });
         s.people.push(claimed);
         out.push(ClaimOutcome {
@@ -625,6 +643,9 @@ mod tests {
         assert_eq!(s.claims[0].state, ClaimState::Claimed);
         assert_eq!(s.claims[0].choice.as_deref(), Some("Expired"));
         assert!(s.person_by_email("ada@acme.example.convert-user.local").is_none());
+        // R-CLM-8: the status of the previous org is carried over (ada had signed in there).
+        assert!(s.person_by_email("ada@acme.example").unwrap().signed_in_once);
+        assert_eq!(s.claims[0].view().previous_status, "Active");
     }
 
     #[test]

@@ -499,6 +499,10 @@ pub struct ClaimView {
     pub deletes_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<String>,
+    /// The user's status in the previous org (`Active` or `NotVerified`), carried over when a
+    /// delayed claim completes (R-CLM-8).
+    #[serde(default)]
+    pub previous_status: String,
 }
 
 /// `GET /_sim/orgs/{orgId}/claims` response.

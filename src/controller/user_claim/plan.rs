@@ -293,6 +293,18 @@ pub fn days_left(now: Timestamp, until: Timestamp) -> i64 {
     if secs <= 0 { 0 } else { (secs + 86_399) / 86_400 }
 }
 
+/// R-CLM-8: `Active` once the user signed in after the claim; a delayed claim that completed by
+/// itself carries the previous org's status over; otherwise (immediate claim) `NotVerified`.
+fn account_status(c: &ClaimView) -> String {
+    if c.signed_in_at.is_some() {
+        "Active".into()
+    } else if c.state == "Claimed" && c.choice.as_deref() == Some("Expired") && !c.previous_status.is_empty() {
+        c.previous_status.clone()
+    } else {
+        "NotVerified".into()
+    }
+}
+
 /// The per-user status and counts: every distinct email of the spec exactly once, sorted.
 pub fn report(
     emails: &BTreeSet<String>,
@@ -331,15 +343,7 @@ pub fn report(
                 user.state,
                 ClaimUserState::Claimed | ClaimUserState::DelayedClaim | ClaimUserState::Inactive
             ) {
-                // R-CLM-8: Not verified until the user signs in.
-                user.account_status = Some(
-                    if c.signed_in_at.is_some() {
-                        "Active"
-                    } else {
-                        "NotVerified"
-                    }
-                    .into(),
-                );
+                user.account_status = Some(account_status(c));
                 match revocability(c, info, now) {
                     Ok(until) => user.revocable_until = Some(until.to_string()),
                     Err(why) => user.not_revocable = Some(why.into()),
@@ -589,6 +593,7 @@ mod tests {
             inactive_since: None,
             deletes_at: None,
             revoked_at: None,
+            previous_status: "Active".into(),
         }
     }
 
@@ -862,6 +867,28 @@ mod tests {
         assert_eq!(by("g@acme.example").state, ClaimUserState::Pending);
         let sorted: Vec<&str> = users.iter().map(|u| u.email.as_str()).collect();
         assert_eq!(sorted, emails.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn r_clm_8_account_status_not_verified_or_carried_over() {
+        let immediate = claim("a@acme.example", "Claimed", 1);
+        assert_eq!(account_status(&immediate), "NotVerified");
+        let expired = ClaimView {
+            choice: Some("Expired".into()),
+            ..claim("a@acme.example", "Claimed", 15)
+        };
+        assert_eq!(account_status(&expired), "Active");
+        let was_unverified = ClaimView {
+            previous_status: "NotVerified".into(),
+            ..expired.clone()
+        };
+        assert_eq!(account_status(&was_unverified), "NotVerified");
+        let signed = ClaimView {
+            signed_in_at: Some(at(-1)),
+            previous_status: "NotVerified".into(),
+            ..claim("a@acme.example", "Claimed", 2)
+        };
+        assert_eq!(account_status(&signed), "Active");
     }
 
     #[test]
