@@ -388,7 +388,6 @@ pub fn revoke(s: &mut State, org_uuid: &str, email: &str) -> Result<ClaimView, A
     rec.state = ClaimState::Revoked;
     rec.revoked_at = Some(now);
     rec.old_person_uuid = None;
-    let rec = rec.clone();
     Ok(rec.view())
 }
 
@@ -441,7 +440,6 @@ pub fn choose(s: &mut State, email: &str, choice: ClaimChoice, new_email: Option
     rec.signed_in_at.get_or_insert(now);
     rec.old_person_uuid = None;
     rec.state = ClaimState::Claimed;
-    let rec = rec.clone();
     Ok(rec.view())
 }
 

@@ -5,7 +5,9 @@
 //!
 //! Files: `state` (store, persistence, virtual clock), `rules` (pure rule checks), `people`,
 //! `licenses`, `roles`, `settings` (public routes), `control_api` + `control_types` (control
-//! routes and their bodies), `faults` (fault injection, rate limit, counters), `auth`, `error`.
+//! routes and their bodies), `faults` (fault injection, rate limit, counters), `auth`, `error`,
+//! `external` (external users, R-EXT-*), `claims` (claiming users, R-CLM-*, on simulator-only
+//! endpoints: Webex has no public claim API).
 
 pub mod auth;
 pub mod claims;
