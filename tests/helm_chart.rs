@@ -302,13 +302,25 @@ fn rbac_is_no_broader_than_needed() {
                         );
                     }
                     "events" => assert_eq!(groups, vec!["events.k8s.io".to_string()], "{what}"),
-                    "webexorgs" | "webexusers" | "externalusers" => assert!(
+                    "webexorgs" | "externalusers" | "userclaims" => assert!(
                         writes.iter().all(|v| *v == "patch"),
                         "no create/update/delete of the user's objects: {what}"
                     ),
                     // LicenseTemplates are only read (the controller reports on them in status).
                     "licensetemplates" => assert!(writes.is_empty(), "templates are only read: {what}"),
-                    "webexorgs/status" | "webexusers/status" | "externalusers/status" | "licensetemplates/status" => {
+                    // A UserClaim creates the WebexUsers of claimed users (R-CLM-2) and deletes
+                    // them once revoked (R-CLM-7); never updates them.
+                    "webexusers" => assert!(
+                        writes
+                            .iter()
+                            .all(|v| matches!(v.as_str(), "patch" | "create" | "delete")),
+                        "no update of the user's objects: {what}"
+                    ),
+                    "webexorgs/status"
+                    | "webexusers/status"
+                    | "externalusers/status"
+                    | "licensetemplates/status"
+                    | "userclaims/status" => {
                         assert_eq!(verbs, vec!["patch".to_string()], "{what}")
                     }
                     other => panic!("unexpected resource {other} in {what}"),
@@ -426,7 +438,12 @@ async fn the_controller_runs_with_exactly_the_charts_rbac() {
         )
         .await
     );
-    assert!(!may(&user, "create", g, "webexusers", Some(&ns), None).await);
+    // Created by a UserClaim for the users it claimed (deleted once revoked), never updated.
+    assert!(may(&user, "create", g, "webexusers", Some(&ns), None).await);
+    assert!(!may(&user, "update", g, "webexusers", Some(&ns), Some("x")).await);
+    assert!(may(&user, "watch", g, "userclaims", None, None).await);
+    assert!(may(&user, "patch", g, "userclaims/status", Some(&ns), Some("x")).await);
+    assert!(!may(&user, "create", g, "userclaims", Some(&ns), None).await);
     assert!(may(&user, "watch", g, "externalusers", None, None).await);
     assert!(may(&user, "patch", g, "externalusers", Some(&ns), Some("x")).await);
     assert!(may(&user, "patch", g, "externalusers/status", Some(&ns), Some("x")).await);

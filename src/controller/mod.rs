@@ -12,6 +12,7 @@ pub mod license_template;
 pub mod listing;
 pub mod org_registry;
 pub mod runtime;
+pub mod user_claim;
 pub mod webex_org;
 pub mod webex_user;
 
@@ -25,7 +26,7 @@ use kube::api::Api;
 use kube::runtime::{Controller, WatchStreamExt, reflector, reflector::ObjectRef, watcher};
 use kube::{CustomResourceExt, ResourceExt};
 
-use crate::api::{ExternalUser, LicenseTemplate, WebexOrg, WebexUser};
+use crate::api::{ExternalUser, LicenseTemplate, UserClaim, WebexOrg, WebexUser};
 use crate::telemetry::metrics::{Kind, instrument};
 pub use context::{Context, RunOptions};
 
@@ -213,6 +214,53 @@ pub async fn run(
             }
         });
 
+    // UserClaims: the same watch filter; an org that becomes ready (or changes) re-reconciles
+    // its claims; Webex-side changes (a user's choice, the 14 days) are seen by each claim's
+    // own requeue at its next deadline, at most once per resync.
+    let claims: Api<UserClaim> = Api::all(client.clone());
+    let (claim_reader, claim_writer) = reflector::store();
+    let claim_changes = watcher(claims, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .modify(|claim| claim.managed_fields_mut().clear())
+        .reflect(claim_writer)
+        .inspect(crate::telemetry::on_watch_event(Kind::UserClaim))
+        .applied_objects()
+        .predicate_filter(desired_state_changed, Default::default());
+    let claim_controller = Controller::for_stream(claim_changes, claim_reader);
+    let claim_store = claim_controller.store();
+    let last_org_keys_claim: std::sync::Mutex<std::collections::HashMap<String, String>> = Default::default();
+    let claim_controller = claim_controller
+        .watches(
+            Api::<WebexOrg>::all(client.clone()),
+            watcher::Config::default(),
+            move |org| {
+                let name = org.name_any();
+                let key = org_trigger_key(&org);
+                let mut seen = last_org_keys_claim.lock().unwrap_or_else(|p| p.into_inner());
+                if seen.get(&name) == Some(&key) {
+                    return Vec::new();
+                }
+                seen.insert(name.clone(), key);
+                claim_store
+                    .state()
+                    .into_iter()
+                    .filter(|c| c.spec.org_ref.name == name)
+                    .map(|c| ObjectRef::from_obj(&*c))
+                    .collect::<Vec<_>>()
+            },
+        )
+        .graceful_shutdown_on(shutdown.clone())
+        .run(
+            instrument(Kind::UserClaim, user_claim::reconcile),
+            user_claim::error_policy,
+            ctx.clone(),
+        )
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "UserClaim reconcile error");
+            }
+        });
+
     // Metrics read the caches.
     let backoff_ctx = ctx.clone();
     crate::telemetry::watching(
@@ -235,7 +283,8 @@ pub async fn run(
         org_controller,
         user_controller,
         external_controller,
-        template_controller
+        template_controller,
+        claim_controller
     );
     drift.abort();
     accepted_watch.abort();
@@ -277,6 +326,7 @@ async fn wait_for_crds(client: &kube::Client) -> Result<(), RunError> {
         WebexUser::crd_name(),
         ExternalUser::crd_name(),
         LicenseTemplate::crd_name(),
+        UserClaim::crd_name(),
     ] {
         let established = kube::runtime::wait::await_condition(
             crds.clone(),

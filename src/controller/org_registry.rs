@@ -49,6 +49,8 @@ pub struct OrgHandle {
     pub generation: Option<i64>,
     /// When the licence units in `facts` were read (seat accounting).
     pub read_at: std::time::Instant,
+    /// `backend: Simulator`: the simulator-only endpoints (claims) may be used.
+    pub simulator: bool,
 }
 
 #[derive(Debug, Default)]

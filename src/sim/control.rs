@@ -19,8 +19,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::sim::control_types::{
-    ActiveFault, ClockAdvance, ClockState, Counters, FaultRule, Invitation, InvitationAnswer, InvitationAnswered,
-    OrgPatch, OrgSeed, PersonSeed, RateLimit, SeededOrg, SettingWrite, SignIn, SignInResult,
+    ActiveFault, ClaimChoice, ClaimChoiceRequest, ClaimList, ClaimOutcome, ClaimRequest, ClaimResponse, ClaimRevoke,
+    ClaimView, ClockAdvance, ClockState, Counters, DirectorySyncResult, DirectorySyncRun, FaultRule, Invitation,
+    InvitationAnswer, InvitationAnswered, OrgPatch, OrgSeed, PersonSeed, RateLimit, SeededOrg, SettingWrite, SignIn,
+    SignInResult,
 };
 use crate::webex::model::{ErrorBody, OrgSetting, Person};
 
@@ -280,5 +282,71 @@ impl SimControl {
 
     pub async fn reset_counters(&self) -> Result<(), SimControlError> {
         self.no_content::<()>(Method::DELETE, "/_sim/counters", None).await
+    }
+
+    /// The org claims people of other orgs (R-CLM-*; simulator-only: Webex has no public API).
+    pub async fn claim_users(
+        &self,
+        org_id: &str,
+        emails: &[&str],
+        delayed: bool,
+    ) -> Result<Vec<ClaimOutcome>, SimControlError> {
+        let body = ClaimRequest {
+            emails: emails.iter().map(|e| e.to_string()).collect(),
+            delayed,
+            acknowledge_permanent: true,
+        };
+        let out: ClaimResponse = self
+            .json(Method::POST, &format!("/_sim/orgs/{org_id}/claims"), Some(&body))
+            .await?;
+        Ok(out.items)
+    }
+
+    /// Every claim the org made, revoked ones too (R-CLM-*).
+    pub async fn claims(&self, org_id: &str) -> Result<Vec<ClaimView>, SimControlError> {
+        let list: ClaimList = self
+            .json::<_, ()>(Method::GET, &format!("/_sim/orgs/{org_id}/claims"), None)
+            .await?;
+        Ok(list.items)
+    }
+
+    /// Revokes one claim as the admin of `org_id` would in Control Hub (R-CLM-7).
+    pub async fn revoke_claim(&self, org_id: &str, email: &str) -> Result<ClaimView, SimControlError> {
+        let body = ClaimRevoke {
+            email: email.to_string(),
+        };
+        self.json(Method::POST, &format!("/_sim/orgs/{org_id}/claims/revoke"), Some(&body))
+            .await
+    }
+
+    /// A claimed user signs in and makes their choice (R-CLM-9).
+    pub async fn choose_claim(
+        &self,
+        email: &str,
+        choice: ClaimChoice,
+        new_email: Option<&str>,
+    ) -> Result<ClaimView, SimControlError> {
+        let body = ClaimChoiceRequest {
+            email: email.to_string(),
+            choice,
+            new_email: new_email.map(str::to_string),
+        };
+        self.json(Method::POST, "/_sim/claims/choose", Some(&body)).await
+    }
+
+    /// A full directory sync of `org_id` with the emails its directory holds (R-CLM-11); returns
+    /// the claimed users it marked inactive.
+    pub async fn run_directory_sync(&self, org_id: &str, emails: &[&str]) -> Result<Vec<String>, SimControlError> {
+        let body = DirectorySyncRun {
+            emails: emails.iter().map(|e| e.to_string()).collect(),
+        };
+        let out: DirectorySyncResult = self
+            .json(
+                Method::POST,
+                &format!("/_sim/orgs/{org_id}/directory-sync"),
+                Some(&body),
+            )
+            .await?;
+        Ok(out.deactivated)
     }
 }

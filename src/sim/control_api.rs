@@ -6,10 +6,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
+use crate::sim::claims;
 use crate::sim::control_types::{
-    ActiveFault, ClockAdvance, ClockState, Counters, FaultRule, Invitation, InvitationAnswer, InvitationAnswered,
-    OrgPatch, OrgSeed, PersonSeed, RateLimit, SeededLicense, SeededLocation, SeededOrg, SettingWrite, SignIn,
-    SignInResult,
+    ActiveFault, ClaimChoiceRequest, ClaimList, ClaimRequest, ClaimResponse, ClaimRevoke, ClaimView, ClockAdvance,
+    ClockState, Counters, DirectorySyncResult, DirectorySyncRun, FaultRule, Invitation, InvitationAnswer,
+    InvitationAnswered, OrgPatch, OrgSeed, PersonSeed, RateLimit, SeededLicense, SeededLocation, SeededOrg,
+    SettingWrite, SignIn, SignInResult,
 };
 use crate::sim::error::ApiError;
 use crate::sim::external;
@@ -110,6 +112,9 @@ pub async fn seed_org(State(app): State<AppState>, body: Bytes) -> Result<Json<S
             sso: seed.sso,
             allow_admin_invite_emails: seed.allow_admin_invite_emails.unwrap_or(true),
             allow_cross_org_licensing: seed.allow_cross_org_licensing.unwrap_or(true),
+            claimed_domains: seed.claimed_domains.iter().map(|d| d.to_ascii_lowercase()).collect(),
+            allow_content_migration: seed.allow_content_migration,
+            delayed_claim_supported: seed.delayed_claim_supported.unwrap_or(true),
             locations,
             licenses,
             admin_token: token.clone(),
@@ -167,6 +172,10 @@ pub async fn get_org(
             "sso": org.sso,
             "allowAdminInviteEmails": org.allow_admin_invite_emails,
             "allowCrossOrgLicensing": org.allow_cross_org_licensing,
+            "verifiedDomains": org.domains,
+            "claimedDomains": org.claimed_domains,
+            "allowContentMigration": org.allow_content_migration,
+            "delayedClaimSupported": org.delayed_claim_supported,
         })))
     })
 }
@@ -190,7 +199,19 @@ pub async fn patch_org(
             sso,
             allow_admin_invite_emails,
             allow_cross_org_licensing,
+            claimed_domains,
+            allow_content_migration,
+            delayed_claim_supported,
+            domains,
         } = patch;
+        if let Some(domains) = domains {
+            org.domains = domains;
+        }
+        if let Some(domains) = claimed_domains {
+            org.claimed_domains = domains.iter().map(|d| d.to_ascii_lowercase()).collect();
+        }
+        org.allow_content_migration = allow_content_migration.unwrap_or(org.allow_content_migration);
+        org.delayed_claim_supported = delayed_claim_supported.unwrap_or(org.delayed_claim_supported);
         org.allow_cross_org_licensing = allow_cross_org_licensing.unwrap_or(org.allow_cross_org_licensing);
         org.trial = trial.unwrap_or(org.trial);
         org.directory_sync = directory_sync.unwrap_or(org.directory_sync);
@@ -344,10 +365,13 @@ pub async fn sign_in(State(app): State<AppState>, body: Bytes) -> Result<Json<Si
             person.signed_in_once = true;
             person.last_modified = now;
         }
-        Ok(SignInResult {
+        let out = SignInResult {
             person_id: person.public_id(),
             first_sign_in,
-        })
+        };
+        let uuid = person.uuid.clone();
+        claims::on_sign_in(s, &uuid, now);
+        Ok(out)
     })?;
     Ok(Json(out))
 }
@@ -429,6 +453,7 @@ pub async fn advance_clock(State(app): State<AppState>, body: Bytes) -> Result<J
             .checked_mul(1000)
             .and_then(|ms| s.clock_offset_ms.checked_add(ms))
             .ok_or_else(|| ApiError::bad_request("seconds is too large"))?;
+        claims::settle(s);
         Ok(Json(clock_state(s)))
     })
 }
@@ -493,4 +518,66 @@ pub async fn reset_counters(State(app): State<AppState>) -> StatusCode {
     runtime.counters = Counters::default();
     runtime.counters_by_token.clear();
     StatusCode::NO_CONTENT
+}
+
+/// `POST /_sim/orgs/{orgId}/claims` (simulator-only, R-CLM-*).
+pub async fn claim_users(
+    State(app): State<AppState>,
+    Path(org_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<ClaimResponse>, ApiError> {
+    let req: ClaimRequest = parse_json(&body)?;
+    app.store.mutate(|s| {
+        let uuid = org_uuid_of(s, &org_id)?;
+        Ok(Json(ClaimResponse {
+            items: claims::claim(s, &uuid, &req)?,
+        }))
+    })
+}
+
+/// `GET /_sim/orgs/{orgId}/claims` (simulator-only). Settles what time did first.
+pub async fn list_claims(State(app): State<AppState>, Path(org_id): Path<String>) -> Result<Json<ClaimList>, ApiError> {
+    app.store.mutate(|s| {
+        let uuid = org_uuid_of(s, &org_id)?;
+        claims::settle(s);
+        Ok(Json(ClaimList {
+            now: format_time(s.now()),
+            items: claims::list(s, &uuid),
+        }))
+    })
+}
+
+/// `POST /_sim/orgs/{orgId}/claims/revoke` (simulator-only, R-CLM-7).
+pub async fn revoke_claim(
+    State(app): State<AppState>,
+    Path(org_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<ClaimView>, ApiError> {
+    let req: ClaimRevoke = parse_json(&body)?;
+    app.store.mutate(|s| {
+        let uuid = org_uuid_of(s, &org_id)?;
+        claims::revoke(s, &uuid, &req.email).map(Json)
+    })
+}
+
+/// `POST /_sim/claims/choose`: a claimed user signs in and chooses (R-CLM-9).
+pub async fn choose_claim(State(app): State<AppState>, body: Bytes) -> Result<Json<ClaimView>, ApiError> {
+    let req: ClaimChoiceRequest = parse_json(&body)?;
+    app.store
+        .mutate(|s| claims::choose(s, &req.email, req.choice, req.new_email.as_deref()).map(Json))
+}
+
+/// `POST /_sim/orgs/{orgId}/directory-sync`: a full directory sync (R-CLM-11).
+pub async fn directory_sync(
+    State(app): State<AppState>,
+    Path(org_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<DirectorySyncResult>, ApiError> {
+    let req: DirectorySyncRun = parse_json(&body)?;
+    app.store.mutate(|s| {
+        let uuid = org_uuid_of(s, &org_id)?;
+        Ok(Json(DirectorySyncResult {
+            deactivated: claims::directory_sync(s, &uuid, &req.emails)?,
+        }))
+    })
 }

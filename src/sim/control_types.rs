@@ -26,6 +26,12 @@ pub struct OrgSeed {
     /// Whether the org's users may receive accounts on other orgs' Meetings sites (R-ORG-5);
     /// on when absent (a simulator assumption).
     pub allow_cross_org_licensing: Option<bool>,
+    /// Domains the org has claimed (R-ORG-3).
+    pub claimed_domains: Vec<String>,
+    /// "Allow users to bring their Webex conversations" (R-ORG-4); off when absent.
+    pub allow_content_migration: bool,
+    /// Whether the org's users can be delay-claimed by other orgs (R-CLM-3); on when absent.
+    pub delayed_claim_supported: Option<bool>,
     /// Location names; each becomes a Webex Calling location with its own id.
     pub locations: Vec<String>,
     pub licenses: Vec<LicenseSeed>,
@@ -143,6 +149,18 @@ pub struct OrgPatch {
     /// R-ORG-5.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_cross_org_licensing: Option<bool>,
+    /// Replaces the verified domains (R-CLM-1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domains: Option<Vec<String>>,
+    /// R-ORG-3: replaces the claimed domains.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed_domains: Option<Vec<String>>,
+    /// R-ORG-4.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_content_migration: Option<bool>,
+    /// R-CLM-3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delayed_claim_supported: Option<bool>,
 }
 
 /// `POST /_sim/orgs/{orgId}/people`: an account created outside the operator (no rule checks but
@@ -406,4 +424,137 @@ mod tests {
         assert_eq!(back.total("GET /v1/people"), 3);
         assert_eq!(back.get("GET /v1/people", 404), 0);
     }
+}
+
+// ---- Claims (R-CLM-*): simulator-only, Webex has no public claim API (webex-api-notes §5.6) ----
+
+/// `POST /_sim/orgs/{orgId}/claims`: the org claims these people (Control Hub's "Claim users").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimRequest {
+    /// At most `sim::claims::MAX_EMAILS_PER_REQUEST` emails.
+    pub emails: Vec<String>,
+    /// A delayed claim (R-CLM-3); needs the org's content-migration setting (R-ORG-4).
+    #[serde(default)]
+    pub delayed: bool,
+    /// "I understand claiming these users is permanent" (R-CLM-4); refused without it.
+    #[serde(default)]
+    pub acknowledge_permanent: bool,
+}
+
+/// One email of a [`ClaimRequest`], as the simulator answered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimOutcome {
+    pub email: String,
+    /// `Claimed`, `DelayedClaim` or `Ineligible`.
+    pub outcome: String,
+    /// Why, when `Ineligible`: `NoWebexAccount`, `AlreadyInOrg`, `DomainNotVerified`,
+    /// `DomainClaimedByOtherOrg`, `SsoOrg`, `DirectorySyncOrg`, `ClaimedByOtherOrg`,
+    /// `InvalidEmail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `POST /_sim/orgs/{orgId}/claims` response.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimResponse {
+    pub items: Vec<ClaimOutcome>,
+}
+
+/// `GET /_sim/orgs/{orgId}/claims`: every claim the org made (revoked ones too), oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimView {
+    /// The claimed email (the person's email in the claiming org).
+    pub email: String,
+    /// The person in the claiming org.
+    pub person_id: String,
+    /// The org the person was claimed from.
+    pub previous_org_id: String,
+    /// Delayed claim (R-CLM-3).
+    pub delayed: bool,
+    /// `Claimed`, `DelayedClaim`, `Revoked` or `Deleted` (R-CLM-11).
+    pub state: String,
+    pub claimed_at: String,
+    /// When a delayed claim completes by itself (claimedAt + 14 days, R-CLM-3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completes_at: Option<String>,
+    /// When the user first signed in after the claim (R-CLM-7: no revoke after that).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_in_at: Option<String>,
+    /// The user's choice at sign-in (R-CLM-9): `KeepOldAccount`, `DeleteOldAccount`,
+    /// `TransferContent`; `Expired` when a delayed claim completed without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<String>,
+    /// The previous org offers no delayed claim: the user's content stayed behind (R-CLM-3).
+    #[serde(default)]
+    pub content_lost: bool,
+    /// Marked inactive by a full directory sync (R-CLM-11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inactive_since: Option<String>,
+    /// When an inactive user is deleted (inactiveSince + 30 days, R-CLM-11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletes_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    /// The user's status in the previous org (`Active` or `NotVerified`), carried over when a
+    /// delayed claim completes (R-CLM-8).
+    #[serde(default)]
+    pub previous_status: String,
+}
+
+/// `GET /_sim/orgs/{orgId}/claims` response.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimList {
+    /// The simulator's (virtual) now, which the claims' times are relative to.
+    pub now: String,
+    pub items: Vec<ClaimView>,
+}
+
+/// `POST /_sim/orgs/{orgId}/claims/revoke`: one user at a time (R-CLM-7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimRevoke {
+    pub email: String,
+}
+
+/// What a claimed user chooses at their next sign-in (R-CLM-9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClaimChoice {
+    /// Change the old account's email and keep it (needs `newEmail`).
+    KeepOldAccount,
+    /// Delete the old account.
+    DeleteOldAccount,
+    /// Move the old account's content to the new one (delayed claims only).
+    TransferContent,
+}
+
+/// `POST /_sim/claims/choose`: a claimed user signs in and makes their choice (R-CLM-9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimChoiceRequest {
+    pub email: String,
+    pub choice: ClaimChoice,
+    /// The old account's new email, for `KeepOldAccount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_email: Option<String>,
+}
+
+/// `POST /_sim/orgs/{orgId}/directory-sync`: a full directory sync (R-CLM-11) with the emails
+/// the directory holds: claimed users absent from it become inactive (deleted after 30 days).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectorySyncRun {
+    pub emails: Vec<String>,
+}
+
+/// `POST /_sim/orgs/{orgId}/directory-sync` response.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectorySyncResult {
+    /// Claimed users marked inactive by this sync.
+    pub deactivated: Vec<String>,
 }

@@ -306,6 +306,9 @@ mod tests {
             sso: false,
             allow_admin_invite_emails: true,
             allow_cross_org_licensing: cross_org,
+            claimed_domains: vec![],
+            allow_content_migration: false,
+            delayed_claim_supported: true,
             locations: vec![],
             licenses: vec![
                 LicenseRec {

@@ -404,6 +404,9 @@ mod tests {
             sso: false,
             allow_admin_invite_emails: true,
             allow_cross_org_licensing: true,
+            claimed_domains: vec![],
+            allow_content_migration: false,
+            delayed_claim_supported: true,
             locations: vec![Location {
                 uuid: "loc".into(),
                 name: "HQ".into(),

@@ -5,9 +5,12 @@
 //!
 //! Files: `state` (store, persistence, virtual clock), `rules` (pure rule checks), `people`,
 //! `licenses`, `roles`, `settings` (public routes), `control_api` + `control_types` (control
-//! routes and their bodies), `faults` (fault injection, rate limit, counters), `auth`, `error`.
+//! routes and their bodies), `faults` (fault injection, rate limit, counters), `auth`, `error`,
+//! `external` (external users, R-EXT-*), `claims` (claiming users, R-CLM-*, on simulator-only
+//! endpoints: Webex has no public claim API).
 
 pub mod auth;
+pub mod claims;
 pub mod control;
 pub mod control_api;
 pub mod control_types;
@@ -172,6 +175,13 @@ pub fn router(app: AppState) -> Router {
         .route("/_sim/sign-in", post(control_api::sign_in))
         .route("/_sim/orgs/{orgId}/invitations", get(control_api::invitations))
         .route("/_sim/invitations/respond", post(control_api::respond_to_invitations))
+        .route(
+            "/_sim/orgs/{orgId}/claims",
+            get(control_api::list_claims).post(control_api::claim_users),
+        )
+        .route("/_sim/orgs/{orgId}/claims/revoke", post(control_api::revoke_claim))
+        .route("/_sim/claims/choose", post(control_api::choose_claim))
+        .route("/_sim/orgs/{orgId}/directory-sync", post(control_api::directory_sync))
         .route("/_sim/clock", get(control_api::clock))
         .route("/_sim/clock/advance", post(control_api::advance_clock))
         .route(

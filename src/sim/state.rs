@@ -28,6 +28,9 @@ pub struct State {
     /// Accounts orgs gave (or offered) to people of other orgs (R-EXT-*, `sim::external`).
     #[serde(default)]
     pub external_grants: Vec<crate::sim::external::ExternalGrant>,
+    /// Claims of people of other orgs (R-CLM-*, `sim::claims`).
+    #[serde(default)]
+    pub claims: Vec<crate::sim::claims::ClaimRec>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,6 +46,17 @@ pub struct Org {
     /// Whether the org's users may receive accounts on other orgs' sites (R-ORG-5).
     #[serde(default = "allowed")]
     pub allow_cross_org_licensing: bool,
+    /// Domains the org has claimed (R-ORG-3): nobody else can claim users of these domains.
+    #[serde(default)]
+    pub claimed_domains: Vec<String>,
+    /// "Allow users to bring their Webex conversations" (R-ORG-4): claims by this org may be
+    /// delayed claims (content migration).
+    #[serde(default)]
+    pub allow_content_migration: bool,
+    /// Whether this org's users can be delay-claimed by another org (R-CLM-3: orgs created
+    /// after 2020-05-05 and consumer orgs cannot; their users lose content when claimed).
+    #[serde(default = "allowed")]
+    pub delayed_claim_supported: bool,
     pub locations: Vec<Location>,
     pub licenses: Vec<LicenseRec>,
     pub admin_token: String,

@@ -79,11 +79,17 @@ pub fn health() -> &'static Health {
 /// Records that the watch of `kind` has listed its objects; once every kind's has, a replica
 /// that was syncing becomes ready. Returns true on that transition.
 pub fn mark_synced(kind: Kind) -> bool {
-    static SYNCED: [AtomicBool; 3] = [AtomicBool::new(false), AtomicBool::new(false), AtomicBool::new(false)];
+    static SYNCED: [AtomicBool; 4] = [
+        AtomicBool::new(false),
+        AtomicBool::new(false),
+        AtomicBool::new(false),
+        AtomicBool::new(false),
+    ];
     let index = match kind {
         Kind::WebexOrg => 0,
         Kind::WebexUser => 1,
         Kind::ExternalUser => 2,
+        Kind::UserClaim => 3,
     };
     SYNCED[index].store(true, Ordering::Release);
     let all = SYNCED.iter().all(|s| s.load(Ordering::Acquire));

@@ -58,8 +58,9 @@ pub enum Kind {
     WebexOrg,
     WebexUser,
     ExternalUser,
+    UserClaim,
 }
-label_values!(Kind { WebexOrg => "WebexOrg", WebexUser => "WebexUser", ExternalUser => "ExternalUser" });
+label_values!(Kind { WebexOrg => "WebexOrg", WebexUser => "WebexUser", ExternalUser => "ExternalUser", UserClaim => "UserClaim" });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {

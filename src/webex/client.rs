@@ -19,6 +19,22 @@ use super::model::{
     License, LicenseList, LicenseUser, LicenseWithUsers, OrgSetting, PatchUserLicenses, Person, PersonList,
     PersonWrite, Role, RoleList, UserLicensesResponse,
 };
+use crate::sim::control_types::{ClaimList, ClaimOutcome, ClaimRequest, ClaimResponse, ClaimRevoke, ClaimView};
+
+/// The claiming org's facts that claims depend on (the simulator's `GET /_sim/orgs/{orgId}`;
+/// no public API tells).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ClaimOrgInfo {
+    /// Verified domains (R-CLM-1).
+    pub verified_domains: Vec<String>,
+    /// Domains this org claimed (R-ORG-3, R-CLM-7).
+    pub claimed_domains: Vec<String>,
+    /// "Allow users to bring their Webex conversations" (R-ORG-4).
+    pub allow_content_migration: bool,
+    /// R-ORG-2, R-CLM-11.
+    pub directory_sync: bool,
+}
 
 /// A bearer token that never prints itself.
 #[derive(Clone)]
@@ -298,6 +314,64 @@ impl WebexClient {
             .get("directorySync")
             .and_then(serde_json::Value::as_bool)
             .unwrap_or(false))
+    }
+
+    /// What claiming users depends on in the claiming org (R-CLM-1, R-ORG-3, R-ORG-4). No public
+    /// API tells; `simulator` enables the simulator-only endpoint.
+    pub async fn claim_org_info(&self, org_id: &str, simulator: bool) -> Result<ClaimOrgInfo, WebexError> {
+        if !simulator {
+            return Err(WebexError::NotAvailableInPublicApi {
+                operation: "reading the org's verified and claimed domains",
+            });
+        }
+        self.get_json(&format!("_sim/orgs/{org_id}"), &[]).await
+    }
+
+    /// Claims people of other orgs (R-CLM-2, R-CLM-3). Control Hub only on the real service;
+    /// `simulator` enables the simulator-only endpoint. Safe to resend: a claimed user stays
+    /// claimed.
+    pub async fn claim_users(
+        &self,
+        org_id: &str,
+        body: &ClaimRequest,
+        simulator: bool,
+    ) -> Result<Vec<ClaimOutcome>, WebexError> {
+        if !simulator {
+            return Err(WebexError::NotAvailableInPublicApi {
+                operation: "claiming users",
+            });
+        }
+        let url = self.url(&format!("_sim/orgs/{org_id}/claims"))?;
+        let out: ClaimResponse = self
+            .send_json(Method::POST, url, Some(body), Idempotency::Idempotent)
+            .await?;
+        Ok(out.items)
+    }
+
+    /// The claims the org made (R-CLM-*) and the backend's now, simulator only.
+    pub async fn list_claims(&self, org_id: &str, simulator: bool) -> Result<ClaimList, WebexError> {
+        if !simulator {
+            return Err(WebexError::NotAvailableInPublicApi {
+                operation: "listing claimed users",
+            });
+        }
+        self.get_json(&format!("_sim/orgs/{org_id}/claims"), &[]).await
+    }
+
+    /// Revokes one claim (R-CLM-7), simulator only. Not resent on failure: a 5xx is re-read by
+    /// the next reconcile through [`Self::list_claims`].
+    pub async fn revoke_claim(&self, org_id: &str, email: &str, simulator: bool) -> Result<ClaimView, WebexError> {
+        if !simulator {
+            return Err(WebexError::NotAvailableInPublicApi {
+                operation: "revoking a claim",
+            });
+        }
+        let url = self.url(&format!("_sim/orgs/{org_id}/claims/revoke"))?;
+        let body = ClaimRevoke {
+            email: email.to_string(),
+        };
+        self.send_json(Method::POST, url, Some(&body), Idempotency::CreateOnce)
+            .await
     }
 
     fn url(&self, path: &str) -> Result<Url, WebexError> {

@@ -240,6 +240,7 @@ async fn discover(org: &WebexOrg, ctx: &Context) -> Result<(OrgObservation, OrgH
         facts,
         generation: org.meta().generation,
         read_at: std::time::Instant::now(),
+        simulator: org.spec.backend == Backend::Simulator,
     };
     Ok((observation, handle))
 }

@@ -555,7 +555,7 @@ fn plan_inner(input: UserInputs<'_>, licensing: &LicenseContext, exhausted: &mut
         // R-CLM-10: another org claimed this user; its status updates itself. Never touch it.
         return blocked(
             UserReason::ClaimedByAnotherOrg,
-            "another organisation claimed this user (R-CLM-10); it is left alone",
+            "another organisation claimed this user: Webex shows its email with the suffix .convert-user.local until the user decides what happens to this account; it is neither corrected nor deleted (R-CLM-10)",
             true,
             status,
             current_state,
@@ -2299,7 +2299,7 @@ mod tests {
                     actions: vec![],
                     verdict: blocked_by(
                         UserReason::ClaimedByAnotherOrg,
-                        "another organisation claimed this user (R-CLM-10); it is left alone"
+                        "another organisation claimed this user: Webex shows its email with the suffix .convert-user.local until the user decides what happens to this account; it is neither corrected nor deleted (R-CLM-10)"
                     ),
                     state: UserState::Active,
                     person_id: Some(PID.into()),
