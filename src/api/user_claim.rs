@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{LicenseRef, OrgRef};
 
+/// Label on the WebexUsers a claim creates; its value is the claim's name.
+pub const CLAIM_LABEL: &str = "webex.operator.io/user-claim";
+
 /// Immediate or delayed claim (R-CLM-2, R-CLM-3).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum ClaimMode {

@@ -201,8 +201,11 @@ pub fn selects(template: &LicenseTemplate, user: &WebexUser) -> bool {
 /// "Users created after the template" (R-TPL-1, R-TPL-2): a user is new for a template when its
 /// WebexUser was created at or after the template (Kubernetes creation timestamps, one-second
 /// resolution) and its person was not adopted — an adopted person existed in Webex before, with
-/// a profile someone may have customised.
+/// a profile someone may have customised. A person adopted because a UserClaim brought it into
+/// the org counts as new: templates apply to claimed users when they are claimed (R-TPL-5).
 pub fn is_new_for(template: &LicenseTemplate, user: &WebexUser, adopted: bool) -> bool {
+    let claimed = user.labels().contains_key(crate::api::user_claim::CLAIM_LABEL);
+    let adopted = adopted && !claimed;
     let (Some(t), Some(u)) = (
         template.metadata.creation_timestamp.as_ref(),
         user.metadata.creation_timestamp.as_ref(),
@@ -631,6 +634,18 @@ mod tests {
         let opt_in = template_at(100, None, true);
         assert!(applies(&opt_in, &older, false));
         assert!(applies(&opt_in, &newer, true));
+    }
+
+    #[test]
+    fn r_tpl_5_claimed_users_count_as_new_although_adopted() {
+        let t = template_at(100, None, false);
+        let claimed_later = user_at(150, &[(crate::api::user_claim::CLAIM_LABEL, "sales")]);
+        assert!(applies(&t, &claimed_later, true), "claimed when the template existed");
+        let claimed_before = user_at(50, &[(crate::api::user_claim::CLAIM_LABEL, "sales")]);
+        assert!(
+            !applies(&t, &claimed_before, true),
+            "claimed before the template: existing"
+        );
     }
 
     #[test]

@@ -39,8 +39,7 @@ pub const PREREQUISITES: &str = "Prerequisites";
 pub const DIRECTORY_SYNC: &str = "DirectorySync";
 /// Condition: the outcome of `spec.revoke` (R-CLM-7).
 pub const REVOKE: &str = "Revoke";
-/// Label on the WebexUsers a claim creates.
-pub const CLAIM_LABEL: &str = "webex.operator.io/user-claim";
+pub use crate::api::user_claim::CLAIM_LABEL;
 
 pub async fn reconcile(object: Arc<UserClaim>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     let span = tracing::info_span!("reconcile", kind = "UserClaim", namespace = object.namespace().unwrap_or_default(), name = %object.name_any());
