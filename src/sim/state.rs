@@ -28,6 +28,12 @@ pub struct State {
     /// Accounts orgs gave (or offered) to people of other orgs (R-EXT-*, `sim::external`).
     #[serde(default)]
     pub external_grants: Vec<crate::sim::external::ExternalGrant>,
+    /// Calling person settings, the R-USER-11 fault and Contact Center sync (`sim::calling`).
+    #[serde(default)]
+    pub calling: crate::sim::calling::CallingStore,
+    /// Meetings tracking codes (`sim::tracking_codes`).
+    #[serde(default)]
+    pub tracking: crate::sim::tracking_codes::TrackingStore,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
