@@ -130,10 +130,16 @@ const OPTIONAL_STRINGS: &[&str] = &["destination"];
 /// Checks a PUT body against the feature's shape: known fields, right JSON types.
 pub fn check_write(schema: &Value, body: &Value, at: &str) -> Result<(), ApiError> {
     let (Value::Object(shape), Value::Object(fields)) = (schema, body) else {
-        return Err(ApiError::bad_request(format!("Invalid request body at {at}: an object is expected.")));
+        return Err(ApiError::bad_request(format!(
+            "Invalid request body at {at}: an object is expected."
+        )));
     };
     for (key, value) in fields {
-        let path = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
+        let path = if at.is_empty() {
+            key.clone()
+        } else {
+            format!("{at}.{key}")
+        };
         if READ_ONLY.contains(&key.as_str()) {
             return Err(ApiError::bad_request(format!("Field {path} cannot be changed.")));
         }
@@ -187,7 +193,9 @@ fn check_result(feature: CallingFeature, value: &Value) -> Result<(), ApiError> 
                 )));
             }
         }
-        let rings = value["callForwarding"]["noAnswer"]["numberOfRings"].as_u64().unwrap_or(3);
+        let rings = value["callForwarding"]["noAnswer"]["numberOfRings"]
+            .as_u64()
+            .unwrap_or(3);
         if !(2..=20).contains(&rings) {
             return Err(ApiError::bad_request(
                 "callForwarding.noAnswer.numberOfRings must be between 2 and 20.",
@@ -198,7 +206,11 @@ fn check_result(feature: CallingFeature, value: &Value) -> Result<(), ApiError> 
 }
 
 fn holds_calling(org: &Org, person: &SimPerson) -> bool {
-    person.licenses.iter().filter_map(|id| org.license(id)).any(|l| l.is_calling())
+    person
+        .licenses
+        .iter()
+        .filter_map(|id| org.license(id))
+        .any(|l| l.is_calling())
 }
 
 /// Called by every change of a person's licences: a Calling licence assigned anew starts with
@@ -229,10 +241,15 @@ pub fn on_calling_licence(s: &mut SimState, org_uuid: &str, person_uuid: &str, h
 fn calling_person(s: &SimState, caller: &Caller, person_id: &str) -> Result<String, ApiError> {
     let not_found = || ApiError::not_found("The requested resource could not be found.");
     let uuid = person_uuid(person_id).ok_or_else(not_found)?;
-    let person = s.person(&uuid).filter(|p| p.org_uuid == caller.org_uuid).ok_or_else(not_found)?;
+    let person = s
+        .person(&uuid)
+        .filter(|p| p.org_uuid == caller.org_uuid)
+        .ok_or_else(not_found)?;
     let org = s.org(&caller.org_uuid).ok_or_else(ApiError::unauthorized)?;
     if !holds_calling(org, person) {
-        return Err(ApiError::not_found("User not found.").with_code(CALLING_USER_NOT_FOUND, "[Error 4008] User not found."));
+        return Err(
+            ApiError::not_found("User not found.").with_code(CALLING_USER_NOT_FOUND, "[Error 4008] User not found.")
+        );
     }
     if s.calling.people.get(&uuid).is_some_and(|r| r.failing) {
         return Err(ApiError::internal(
@@ -263,7 +280,13 @@ fn read(app: &AppState, caller: &Caller, person_id: &str, feature: CallingFeatur
     })
 }
 
-fn write(app: &AppState, caller: &Caller, person_id: &str, feature: CallingFeature, body: &[u8]) -> Result<Response, ApiError> {
+fn write(
+    app: &AppState,
+    caller: &Caller,
+    person_id: &str,
+    feature: CallingFeature,
+    body: &[u8],
+) -> Result<Response, ApiError> {
     let patch: Value = parse_json(body)?;
     check_write(&defaults(feature), &patch, "")?;
     app.store.mutate(|s| {
@@ -271,8 +294,14 @@ fn write(app: &AppState, caller: &Caller, person_id: &str, feature: CallingFeatu
         let next = overlay(&current(s, &uuid, feature), &patch);
         check_result(feature, &next)?;
         let record = s.calling.people.entry(uuid).or_default();
-        let stored = record.features.get(feature.slug()).cloned().unwrap_or(Value::Object(Default::default()));
-        record.features.insert(feature.slug().to_string(), overlay(&stored, &patch));
+        let stored = record
+            .features
+            .get(feature.slug())
+            .cloned()
+            .unwrap_or(Value::Object(Default::default()));
+        record
+            .features
+            .insert(feature.slug().to_string(), overlay(&stored, &patch));
         Ok(StatusCode::NO_CONTENT.into_response())
     })
 }
@@ -367,7 +396,10 @@ fn contact_center_user(org: &Org, person: &SimPerson) -> ContactCenterUser {
 pub async fn synchronize_users(State(app): State<AppState>, Path(org_id): Path<String>) -> Result<Response, ApiError> {
     app.store.mutate(|s| {
         let uuid = org_uuid_of(s, &org_id)?;
-        let org = s.org(&uuid).cloned().ok_or_else(|| ApiError::not_found("Unknown org"))?;
+        let org = s
+            .org(&uuid)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("Unknown org"))?;
         let users: Vec<ContactCenterUser> = s
             .people
             .iter()
@@ -400,10 +432,24 @@ mod tests {
     #[test]
     fn writes_are_checked_against_the_feature_shape() {
         let schema = defaults(CallingFeature::CallForwarding);
-        assert!(check_write(&schema, &json!({"callForwarding": {"always": {"enabled": true, "destination": "+14085550100"}}}), "").is_ok());
+        assert!(
+            check_write(
+                &schema,
+                &json!({"callForwarding": {"always": {"enabled": true, "destination": "+14085550100"}}}),
+                ""
+            )
+            .is_ok()
+        );
         assert!(check_write(&schema, &json!({"callForwarding": {"always": {"enabled": "yes"}}}), "").is_err());
         assert!(check_write(&schema, &json!({"callForwarding": {"sometimes": {}}}), "").is_err());
-        assert!(check_write(&schema, &json!({"callForwarding": {"noAnswer": {"systemMaxNumberOfRings": 5}}}), "").is_err());
+        assert!(
+            check_write(
+                &schema,
+                &json!({"callForwarding": {"noAnswer": {"systemMaxNumberOfRings": 5}}}),
+                ""
+            )
+            .is_err()
+        );
         assert!(check_write(&defaults(CallingFeature::DoNotDisturb), &json!([true]), "").is_err());
     }
 
@@ -411,7 +457,10 @@ mod tests {
     fn overlay_keeps_fields_the_patch_does_not_name() {
         let base = defaults(CallingFeature::DoNotDisturb);
         let next = overlay(&base, &json!({"enabled": true}));
-        assert_eq!(next, json!({"enabled": true, "ringSplashEnabled": false, "webexGoOverrideEnabled": false}));
+        assert_eq!(
+            next,
+            json!({"enabled": true, "ringSplashEnabled": false, "webexGoOverrideEnabled": false})
+        );
     }
 
     #[test]

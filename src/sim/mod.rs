@@ -177,7 +177,10 @@ pub fn router(app: AppState) -> Router {
             get(control_api::org_people).post(control_api::seed_person),
         )
         .route("/_sim/orgs/{orgId}/settings", post(control_api::set_setting))
-        .route("/_sim/orgs/{orgId}/calling-fault", axum::routing::put(calling::set_fault))
+        .route(
+            "/_sim/orgs/{orgId}/calling-fault",
+            axum::routing::put(calling::set_fault),
+        )
         .route(
             "/_sim/orgs/{orgId}/contact-center/synchronize-users",
             post(calling::synchronize_users),

@@ -94,10 +94,16 @@ fn check_code(code: &SiteTrackingCode) -> Result<(), ApiError> {
     if code.name.trim().is_empty() || code.name.len() > MAX_LEN {
         return Err(ApiError::bad_request("name must have 1 to 120 characters."));
     }
-    if !matches!(code.input_mode.as_str(), "text" | "select" | "editableSelect" | "hostProfileSelect") {
+    if !matches!(
+        code.input_mode.as_str(),
+        "text" | "select" | "editableSelect" | "hostProfileSelect"
+    ) {
         return Err(ApiError::bad_request(format!("Invalid inputMode {}.", code.input_mode)));
     }
-    if !matches!(code.host_profile_code.as_str(), "optional" | "required" | "adminSet" | "notUsed") {
+    if !matches!(
+        code.host_profile_code.as_str(),
+        "optional" | "required" | "adminSet" | "notUsed"
+    ) {
         return Err(ApiError::bad_request(format!(
             "Invalid hostProfileCode {}.",
             code.host_profile_code
@@ -119,8 +125,16 @@ pub async fn list_site_codes(
     app.store.read(|s| {
         let org = caller_org(s, &caller)?;
         let site = own_site(&org, params.get("siteUrl"))?;
-        let items = s.tracking.codes.iter().filter(|c| c.site_url == site).cloned().collect();
-        Ok(Json(serde_json::to_value(CodeList { items }).map_err(|e| ApiError::internal(e.to_string()))?))
+        let items = s
+            .tracking
+            .codes
+            .iter()
+            .filter(|c| c.site_url == site)
+            .cloned()
+            .collect();
+        Ok(Json(
+            serde_json::to_value(CodeList { items }).map_err(|e| ApiError::internal(e.to_string()))?,
+        ))
     })
 }
 
@@ -135,8 +149,7 @@ pub async fn create_site_code(
     app.store.mutate(|s| {
         let org = caller_org(s, &caller)?;
         code.site_url = own_site(&org, Some(&code.site_url))?;
-        if s
-            .tracking
+        if s.tracking
             .codes
             .iter()
             .any(|c| c.site_url == code.site_url && c.name.eq_ignore_ascii_case(&code.name))

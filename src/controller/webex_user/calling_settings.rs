@@ -32,7 +32,10 @@ fn prune(value: Value) -> Option<Value> {
 }
 
 fn part<T: serde::Serialize>(value: &Option<T>) -> Option<Value> {
-    value.as_ref().and_then(|v| serde_json::to_value(v).ok()).and_then(prune)
+    value
+        .as_ref()
+        .and_then(|v| serde_json::to_value(v).ok())
+        .and_then(prune)
 }
 
 /// The managed features and, for each, the fields to hold (the body of its PUT).
@@ -47,7 +50,10 @@ pub fn desired(settings: &CallingSettings) -> Vec<(CallingFeature, Value)> {
         (CallingFeature::CallForwarding, forwarding),
         (CallingFeature::CallWaiting, part(&settings.call_waiting)),
         (CallingFeature::BargeIn, part(&settings.barge_in)),
-        (CallingFeature::AnonymousCallReject, part(&settings.anonymous_call_rejection)),
+        (
+            CallingFeature::AnonymousCallReject,
+            part(&settings.anonymous_call_rejection),
+        ),
         (CallingFeature::SingleNumberReach, part(&settings.single_number_reach)),
         (CallingFeature::Hoteling, part(&settings.hoteling)),
         (CallingFeature::CallerId, part(&settings.caller_id_blocking)),
@@ -60,9 +66,9 @@ pub fn desired(settings: &CallingSettings) -> Vec<(CallingFeature, Value)> {
 /// Whether `current` holds every field of `wanted` with the same value.
 pub fn covers(current: &Value, wanted: &Value) -> bool {
     match (current, wanted) {
-        (Value::Object(have), Value::Object(want)) => want
-            .iter()
-            .all(|(k, w)| have.get(k).is_some_and(|h| covers(h, w))),
+        (Value::Object(have), Value::Object(want)) => {
+            want.iter().all(|(k, w)| have.get(k).is_some_and(|h| covers(h, w)))
+        }
         // Numbers compare by value (Webex may answer 3 for 3.0 and the other way round).
         (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
         (a, b) => a == b,
@@ -84,11 +90,7 @@ pub fn writes(
 
 /// "doNotDisturb, callForwarding" for messages.
 pub fn describe(writes: &[(CallingFeature, Value)]) -> String {
-    writes
-        .iter()
-        .map(|(f, _)| f.slug())
-        .collect::<Vec<_>>()
-        .join(", ")
+    writes.iter().map(|(f, _)| f.slug()).collect::<Vec<_>>().join(", ")
 }
 
 /// The person's Calling licence id (offer codes `BC...`), if the org offers it.
@@ -223,7 +225,10 @@ mod tests {
             json!({"callForwarding": {"noAnswer": {"enabled": true, "destination": "+14085550100", "numberOfRings": 4}}})
         );
         assert_eq!(got[&CallingFeature::CallWaiting], json!({"enabled": false}));
-        assert_eq!(got[&CallingFeature::BargeIn], json!({"enabled": true, "toneEnabled": false}));
+        assert_eq!(
+            got[&CallingFeature::BargeIn],
+            json!({"enabled": true, "toneEnabled": false})
+        );
         assert_eq!(got[&CallingFeature::AnonymousCallReject], json!({"enabled": true}));
         assert_eq!(got[&CallingFeature::SingleNumberReach], json!({"enabled": true}));
         assert_eq!(got[&CallingFeature::Hoteling], json!({"enabled": true}));
@@ -246,7 +251,10 @@ mod tests {
         ];
         let observed = BTreeMap::from([
             // Other fields (ringSplashEnabled) are not the spec's business.
-            (CallingFeature::DoNotDisturb, json!({"enabled": true, "ringSplashEnabled": true})),
+            (
+                CallingFeature::DoNotDisturb,
+                json!({"enabled": true, "ringSplashEnabled": true}),
+            ),
             (
                 CallingFeature::CallForwarding,
                 json!({"callForwarding": {"always": {"enabled": true, "destination": "+1666"}, "busy": {"enabled": false}}}),

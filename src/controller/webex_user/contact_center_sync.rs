@@ -77,8 +77,14 @@ mod tests {
 
     #[test]
     fn premium_wins_and_others_do_not_count() {
-        assert_eq!(contact_center_license(&person(&["M", "S", "P"]), &org()).as_deref(), Some(CC_PREMIUM));
-        assert_eq!(contact_center_license(&person(&["S"]), &org()).as_deref(), Some(CC_STANDARD));
+        assert_eq!(
+            contact_center_license(&person(&["M", "S", "P"]), &org()).as_deref(),
+            Some(CC_PREMIUM)
+        );
+        assert_eq!(
+            contact_center_license(&person(&["S"]), &org()).as_deref(),
+            Some(CC_STANDARD)
+        );
         assert_eq!(contact_center_license(&person(&["M"]), &org()), None);
     }
 
@@ -87,7 +93,10 @@ mod tests {
         assert_eq!(sync_due(None, None), None);
         assert_eq!(sync_due(None, Some(CC_STANDARD)), Some(Some(CC_STANDARD.into())));
         assert_eq!(sync_due(Some(CC_STANDARD), Some(CC_STANDARD)), None);
-        assert_eq!(sync_due(Some(CC_STANDARD), Some(CC_PREMIUM)), Some(Some(CC_PREMIUM.into())));
+        assert_eq!(
+            sync_due(Some(CC_STANDARD), Some(CC_PREMIUM)),
+            Some(Some(CC_PREMIUM.into()))
+        );
         assert_eq!(sync_due(Some(CC_PREMIUM), None), Some(None));
     }
 

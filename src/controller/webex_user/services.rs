@@ -354,8 +354,14 @@ async fn contact_center(
                 "synchronised users to Contact Center after the licence change to {} (R-CC-6)",
                 current.as_deref().unwrap_or("none")
             );
-            ctx.event(&reference, false, "ContactCenterSynchronized", "SynchronizeUsers", message.clone())
-                .await;
+            ctx.event(
+                &reference,
+                false,
+                "ContactCenterSynchronized",
+                "SynchronizeUsers",
+                message.clone(),
+            )
+            .await;
             ConditionUpdate::new(CONTACT_CENTER_SYNCED, true, "Synchronized", message)
         }
         Backend::Webex => {
