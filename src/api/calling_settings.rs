@@ -61,6 +61,7 @@ pub struct Toggle {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DoNotDisturb {
+    /// Do not disturb on or off; unset: not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// A short ring reminds the user of calls that do not ring through.
@@ -87,6 +88,7 @@ pub struct CallForwarding {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ForwardAlways {
+    /// Forward every call; unset: not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Number or extension to forward to.
@@ -105,11 +107,14 @@ pub struct ForwardAlways {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ForwardBusy {
+    /// Forward when busy; unset: not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// Number or extension to forward to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^\+?[0-9*#]{2,30}$"))]
     pub destination: Option<String>,
+    /// Send forwarded calls to the destination's voicemail (internal destinations only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_voicemail_enabled: Option<bool>,
 }
@@ -118,8 +123,10 @@ pub struct ForwardBusy {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ForwardNoAnswer {
+    /// Forward unanswered calls; unset: not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// Number or extension to forward to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^\+?[0-9*#]{2,30}$"))]
     pub destination: Option<String>,
@@ -127,6 +134,7 @@ pub struct ForwardNoAnswer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 2, max = 20))]
     pub number_of_rings: Option<u32>,
+    /// Send forwarded calls to the destination's voicemail (internal destinations only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_voicemail_enabled: Option<bool>,
 }
@@ -135,6 +143,7 @@ pub struct ForwardNoAnswer {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BargeIn {
+    /// Barge-in on or off; unset: not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// A tone tells the parties that someone joined.
@@ -146,6 +155,7 @@ pub struct BargeIn {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SingleNumberReach {
+    /// Single number reach on or off; unset: not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Click-to-dial calls alert all the user's numbers too.
