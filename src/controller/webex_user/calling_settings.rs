@@ -93,6 +93,17 @@ pub fn describe(writes: &[(CallingFeature, Value)]) -> String {
     writes.iter().map(|(f, _)| f.slug()).collect::<Vec<_>>().join(", ")
 }
 
+/// Whether writes needed now are drift (someone changed Webex) rather than work left over: the
+/// generation was synced, and the last verdict was not one of the licence-detail blocks (a user
+/// that waited for a Calling licence, or whose settings failed, has not had its settings yet).
+pub fn counts_as_drift(already_synced: bool, previous_reason: Option<&str>) -> bool {
+    let unfinished = [
+        <&str>::from(super::plan::UserReason::CallingLicenseRequired),
+        <&str>::from(super::plan::UserReason::CallingSettingsFailed),
+    ];
+    already_synced && !previous_reason.is_some_and(|r| unfinished.contains(&r))
+}
+
 /// The person's Calling licence id (offer codes `BC...`), if the org offers it.
 pub fn calling_license<'a>(person: &'a Person, org: &OrgFacts) -> Option<&'a str> {
     person
@@ -277,6 +288,15 @@ mod tests {
             (CallingFeature::Hoteling, json!({"enabled": true})),
         ]);
         assert!(writes(&wanted, &same).is_empty());
+    }
+
+    #[test]
+    fn writes_after_a_licence_detail_block_are_not_drift() {
+        assert!(counts_as_drift(true, Some("Active")));
+        assert!(counts_as_drift(true, None));
+        assert!(!counts_as_drift(false, Some("Active")));
+        assert!(!counts_as_drift(true, Some("CallingLicenseRequired")));
+        assert!(!counts_as_drift(true, Some("CallingSettingsFailed")));
     }
 
     #[test]

@@ -44,9 +44,14 @@ pub struct Mode {
 
 impl Mode {
     pub fn of(user: &WebexUser, org: &OrgHandle, already_synced: bool) -> Self {
+        let previous_reason = user
+            .status
+            .as_ref()
+            .and_then(|s| conditions::find(&s.conditions, conditions::READY))
+            .map(|c| c.reason.as_str());
         Self {
             observe_only: user.spec.management_policy == ManagementPolicy::ObserveOnly,
-            already_synced,
+            already_synced: calling_settings::counts_as_drift(already_synced, previous_reason),
             drift_report_only: org.facts.drift_report_only,
         }
     }
