@@ -513,3 +513,82 @@ async fn tracking_codes_are_set_per_site_and_unknown_codes_are_reported() {
     let (_, _, message) = ready(&ida).expect("Ready");
     assert!(message.contains("tracking codes"), "{message}");
 }
+
+#[tokio::test]
+async fn report_only_drift_and_observe_only_do_not_write_calling_settings() {
+    let (client, ns, sim) = setup("callreport").await;
+    let (domain, seeded) = org(&client, sim, &ns, json!({"driftPolicy": "ReportOnly"})).await;
+    let settings = json!({"callWaiting": {"enabled": false}});
+    let spec = with_location(calling_user(&ns, &domain, "kim", "5401", settings.clone()), &seeded);
+    apply_user(&client, &ns, "kim", spec).await;
+    wait_reason(&client, &ns, "kim", "InvitePending").await;
+    let id = person(sim, &seeded, &format!("kim@{domain}")).await.id;
+    assert_eq!(
+        feature(sim, &seeded, &id, CallingFeature::CallWaiting).await["enabled"],
+        json!(false)
+    );
+    // Changed by hand: reported at the next reconcile (resync), not corrected.
+    webex(sim, &seeded)
+        .put_calling_feature(&id, CallingFeature::CallWaiting, &json!({"enabled": true}))
+        .await
+        .expect("change by hand");
+    let kim = wait_reason(&client, &ns, "kim", "DriftDetected").await;
+    let (_, _, message) = ready(&kim).expect("Ready");
+    assert!(
+        message.contains("callWaiting") && message.contains("ReportOnly"),
+        "{message}"
+    );
+    assert_eq!(
+        feature(sim, &seeded, &id, CallingFeature::CallWaiting).await["enabled"],
+        json!(true)
+    );
+
+    // Observe-only on a person who has Calling: says what it would set, writes nothing.
+    let kim_person = person(sim, &seeded, &format!("kim@{domain}")).await;
+    let puts = feature_puts(sim, &seeded).await;
+    let lee = json!({"orgRef": {"name": ns}, "email": format!("lee@{domain}"), "managementPolicy": "ObserveOnly",
+        "existingUserPolicy": "Adopt", "callingSettings": {"hoteling": {"enabled": true}}});
+    let seeded_lee = sim
+        .control()
+        .seed_person(
+            &seeded.org_id,
+            webex_operator::sim::control_types::PersonSeed {
+                licenses: kim_person.licenses.clone(),
+                ..webex_operator::sim::control_types::PersonSeed::new(format!("lee@{domain}"))
+            },
+        )
+        .await
+        .expect("seed lee");
+    apply_user(&client, &ns, "lee", lee).await;
+    // The org's listing may predate the seeded person ("would create"): ask for a fresh
+    // reconcile until the controller sees Lee.
+    let users: Api<WebexUser> = Api::namespaced(client.clone(), &ns);
+    let mut message = String::new();
+    for round in 0..60 {
+        let lee = user(&client, &ns, "lee").await;
+        if let Some((_, reason, m)) = ready(&lee) {
+            message = m;
+            if reason == "ObserveOnly" && message.contains("hoteling") {
+                break;
+            }
+        }
+        if round % 5 == 4 {
+            let poke = json!({"metadata": {"annotations": {"webex.operator.io/reconcile-now": round.to_string()}}});
+            users
+                .patch(
+                    "lee",
+                    &kube::api::PatchParams::default(),
+                    &kube::api::Patch::Merge(&poke),
+                )
+                .await
+                .expect("poke");
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    assert!(message.contains("would set the calling settings hoteling"), "{message}");
+    assert_eq!(
+        feature(sim, &seeded, &seeded_lee.id, CallingFeature::Hoteling).await["enabled"],
+        json!(false)
+    );
+    assert_eq!(feature_puts(sim, &seeded).await, puts, "observe-only writes nothing");
+}
