@@ -81,22 +81,22 @@ pub async fn reconcile(
 }
 
 /// A write is held back (observe-only or report-only drift): the verdict that says so.
-fn held_back(ctx_mode: Mode, what: &str) -> Option<Verdict> {
-    if ctx_mode.observe_only {
+fn held_back(mode: Mode, what: &str) -> Option<Verdict> {
+    if mode.observe_only {
         return Some(Verdict::Blocked {
             reason: UserReason::ObserveOnly,
             message: format!("observe-only: would {what}"),
             terminal: true,
         });
     }
-    if ctx_mode.already_synced {
-        let handling = if ctx_mode.drift_report_only {
+    if mode.already_synced {
+        let handling = if mode.drift_report_only {
             DriftHandling::Reported
         } else {
             DriftHandling::Corrected
         };
         metrics::drift_found(DriftField::Profile, handling);
-        if ctx_mode.drift_report_only {
+        if mode.drift_report_only {
             return Some(Verdict::Blocked {
                 reason: UserReason::DriftDetected,
                 message: format!("the person was changed in Webex; would {what} (driftPolicy ReportOnly)"),
@@ -215,6 +215,7 @@ async fn calling(
             .await
             .map_err(webex_err("re-read the person"))?
             .unwrap_or_else(|| person.clone());
+        // Not a deprovisioning for the mass-deprovisioning guard: the licence comes back at once.
         let (remove, add) = calling_settings::reassignment(&fresh, &license_id);
         org.client
             .patch_user_licenses(&remove)
