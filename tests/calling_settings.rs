@@ -592,3 +592,169 @@ async fn report_only_drift_and_observe_only_do_not_write_calling_settings() {
     );
     assert_eq!(feature_puts(sim, &seeded).await, puts, "observe-only writes nothing");
 }
+
+/// Each setting's fields as (feature, JSON pointer, value) for the spec `settings(flag)` below.
+fn expected(flag: bool, dest: &str) -> Vec<(CallingFeature, &'static str, Value)> {
+    vec![
+        (CallingFeature::DoNotDisturb, "/enabled", json!(flag)),
+        (CallingFeature::DoNotDisturb, "/ringSplashEnabled", json!(!flag)),
+        (
+            CallingFeature::CallForwarding,
+            "/callForwarding/always/enabled",
+            json!(flag),
+        ),
+        (
+            CallingFeature::CallForwarding,
+            "/callForwarding/always/destination",
+            json!(dest),
+        ),
+        (
+            CallingFeature::CallForwarding,
+            "/callForwarding/always/ringReminderEnabled",
+            json!(flag),
+        ),
+        (
+            CallingFeature::CallForwarding,
+            "/callForwarding/busy/enabled",
+            json!(flag),
+        ),
+        (
+            CallingFeature::CallForwarding,
+            "/callForwarding/busy/destination",
+            json!(dest),
+        ),
+        (
+            CallingFeature::CallForwarding,
+            "/callForwarding/noAnswer/enabled",
+            json!(flag),
+        ),
+        (
+            CallingFeature::CallForwarding,
+            "/callForwarding/noAnswer/destination",
+            json!(dest),
+        ),
+        (
+            CallingFeature::CallForwarding,
+            "/callForwarding/noAnswer/numberOfRings",
+            json!(if flag { 5 } else { 2 }),
+        ),
+        (CallingFeature::CallWaiting, "/enabled", json!(flag)),
+        (CallingFeature::BargeIn, "/enabled", json!(flag)),
+        (CallingFeature::BargeIn, "/toneEnabled", json!(!flag)),
+        (CallingFeature::AnonymousCallReject, "/enabled", json!(flag)),
+        (CallingFeature::SingleNumberReach, "/enabled", json!(flag)),
+        (
+            CallingFeature::SingleNumberReach,
+            "/alertAllNumbersForClickToDialCallsEnabled",
+            json!(!flag),
+        ),
+        (CallingFeature::Hoteling, "/enabled", json!(flag)),
+        (CallingFeature::CallerId, "/blockInForwardCallsEnabled", json!(flag)),
+    ]
+}
+
+fn settings(flag: bool, dest: &str) -> Value {
+    let rings = if flag { 5 } else { 2 };
+    json!({
+        "doNotDisturb": {"enabled": flag, "ringSplashEnabled": !flag},
+        "callForwarding": {
+            "always": {"enabled": flag, "destination": dest, "ringReminderEnabled": flag},
+            "busy": {"enabled": flag, "destination": dest},
+            "noAnswer": {"enabled": flag, "destination": dest, "numberOfRings": rings}
+        },
+        "callWaiting": {"enabled": flag},
+        "bargeIn": {"enabled": flag, "toneEnabled": !flag},
+        "anonymousCallRejection": {"enabled": flag},
+        "singleNumberReach": {"enabled": flag, "alertAllNumbersForClickToDialCallsEnabled": !flag},
+        "hoteling": {"enabled": flag},
+        "callerIdBlocking": {"blockInForwardCallsEnabled": flag}
+    })
+}
+
+async fn mismatches(
+    sim: &SimProcess,
+    org: &SeededOrg,
+    id: &str,
+    want: &[(CallingFeature, &str, Value)],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (f, pointer, value) in want {
+        let held = feature(sim, org, id, *f).await;
+        if held.pointer(pointer) != Some(value) {
+            out.push(format!("{f:?}{pointer}: {:?} != {value}", held.pointer(pointer)));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_setting_is_set_changed_and_left_alone_once_unset() {
+    let (client, ns, sim) = setup("calleach").await;
+    let (domain, seeded) = org(&client, sim, &ns, json!({})).await;
+    let spec = |s: Option<Value>| {
+        let mut spec = with_location(calling_user(&ns, &domain, "max", "5501", json!({})), &seeded);
+        match s {
+            Some(s) => spec["callingSettings"] = s,
+            None => {
+                if let Some(m) = spec.as_object_mut() {
+                    m.remove("callingSettings");
+                }
+            }
+        }
+        spec
+    };
+    // Set every setting (the opposite of most defaults).
+    apply_user(&client, &ns, "max", spec(Some(settings(true, "+14085550111")))).await;
+    wait_reason(&client, &ns, "max", "InvitePending").await;
+    let id = person(sim, &seeded, &format!("max@{domain}")).await.id;
+    let set = expected(true, "+14085550111");
+    assert_eq!(mismatches(sim, &seeded, &id, &set).await, Vec::<String>::new());
+
+    // Change every setting.
+    let changed = expected(false, "5599");
+    apply_user(&client, &ns, "max", spec(Some(settings(false, "5599")))).await;
+    let mut left = Vec::new();
+    for _ in 0..60 {
+        left = mismatches(sim, &seeded, &id, &changed).await;
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(left.is_empty(), "not changed: {left:#?}");
+
+    // Unset every setting, then change each in Webex: nothing is reverted.
+    apply_user(&client, &ns, "max", spec(None)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let webex = webex(sim, &seeded);
+    for (f, body) in desired_bodies(&settings(true, "+14085550122")) {
+        webex.put_calling_feature(&id, f, &body).await.expect("change by hand");
+    }
+    let puts = feature_puts(sim, &seeded).await;
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    assert_eq!(
+        mismatches(sim, &seeded, &id, &expected(true, "+14085550122")).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(feature_puts(sim, &seeded).await, puts, "no writes once unset");
+}
+
+/// The PUT bodies a spec's settings stand for (wire names match the spec's).
+fn desired_bodies(settings: &Value) -> Vec<(CallingFeature, Value)> {
+    vec![
+        (CallingFeature::DoNotDisturb, settings["doNotDisturb"].clone()),
+        (
+            CallingFeature::CallForwarding,
+            json!({"callForwarding": settings["callForwarding"].clone()}),
+        ),
+        (CallingFeature::CallWaiting, settings["callWaiting"].clone()),
+        (CallingFeature::BargeIn, settings["bargeIn"].clone()),
+        (
+            CallingFeature::AnonymousCallReject,
+            settings["anonymousCallRejection"].clone(),
+        ),
+        (CallingFeature::SingleNumberReach, settings["singleNumberReach"].clone()),
+        (CallingFeature::Hoteling, settings["hoteling"].clone()),
+        (CallingFeature::CallerId, settings["callerIdBlocking"].clone()),
+    ]
+}
