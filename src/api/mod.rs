@@ -3,6 +3,7 @@
 //! `///` comments here are user documentation: they become the CRD descriptions that
 //! `kubectl explain` prints. Maintainer notes use `//`.
 
+pub mod calling_settings;
 pub mod common;
 pub mod conditions;
 pub mod external_user;

@@ -4,6 +4,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
+use super::calling_settings::{CallingSettings, SiteTrackingCodes};
 use super::common::{ContactCenterType, ExistingUserPolicy, LicenseRef, ManagementPolicy, OrgRef};
 
 /// Webex Calling for the user (R-USER-7): the Calling licence and its properties.
@@ -162,6 +163,16 @@ pub struct WebexUserSpec {
     /// Administrator roles, granted after creation (R-USER-12). Unset: roles are not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_roles: Option<Vec<AdminRole>>,
+    /// Person-level Webex Calling settings (R-USER-16): do not disturb, call forwarding, call
+    /// waiting, barge-in, anonymous call rejection, single number reach, hoteling, caller ID
+    /// blocking. Needs a Calling licence. Settings (and fields) left out are not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calling_settings: Option<CallingSettings>,
+    /// Meetings tracking code values of the user, per site (R-USER-8). Codes left out are not
+    /// managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 20))]
+    pub tracking_codes: Option<Vec<SiteTrackingCodes>>,
     /// What to do when the email already belongs to a person of the org; defaults to the
     /// WebexOrg's `defaultExistingUserPolicy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -230,6 +241,14 @@ pub struct WebexUserStatus {
     /// The administrator roles the operator manages for this person.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub admin_roles: Vec<AdminRole>,
+    /// When the Calling licence was removed and assigned again because the new user's calling
+    /// settings failed (R-USER-11). Done once per WebexUser (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calling_license_reassigned_at: Option<String>,
+    /// The Contact Center licence (offer code) as of the last "Synchronise users" (R-CC-6);
+    /// absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_center_synced: Option<String>,
     /// When the person was last compared with Webex (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_synced: Option<String>,

@@ -417,6 +417,8 @@ fn new_spec(email: &str, options: &CsvOptions) -> WebexUserSpec {
         calling: None,
         contact_center: None,
         admin_roles: None,
+        calling_settings: None,
+        tracking_codes: None,
         existing_user_policy: None,
         deletion_policy: options.deletion_policy,
         management_policy: ManagementPolicy::Manage,

@@ -243,6 +243,8 @@ pub fn spec_for(person: &Person, email: &str, org: &OrgFacts, options: &ImportOp
         calling: None,
         contact_center: None,
         admin_roles: None,
+        calling_settings: None,
+        tracking_codes: None,
         // Explicit: the org's default may be Refuse, and these objects exist to adopt.
         existing_user_policy: Some(ExistingUserPolicy::Adopt),
         deletion_policy: options.deletion_policy,

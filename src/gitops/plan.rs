@@ -1029,6 +1029,8 @@ mod tests {
             calling: None,
             contact_center: None,
             admin_roles: Some(vec![AdminRole::UserAdministrator]),
+            calling_settings: None,
+            tracking_codes: None,
             existing_user_policy: None,
             deletion_policy: Default::default(),
             management_policy: Default::default(),

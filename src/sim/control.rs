@@ -155,6 +155,26 @@ impl SimControl {
             .await
     }
 
+    /// Arms (`Some`) or disarms the R-USER-11 fault for people newly given a Calling licence.
+    pub async fn set_calling_fault(
+        &self,
+        org_id: &str,
+        mode: Option<crate::sim::calling::CallingFault>,
+    ) -> Result<(), SimControlError> {
+        let body = crate::sim::calling::CallingFaultSwitch { mode };
+        self.no_content(Method::PUT, &format!("/_sim/orgs/{org_id}/calling-fault"), Some(&body))
+            .await
+    }
+
+    /// What Contact Center holds for the org as of the last "Synchronise users" (R-CC-6).
+    pub async fn contact_center(
+        &self,
+        org_id: &str,
+    ) -> Result<crate::sim::calling::ContactCenterView, SimControlError> {
+        self.json::<_, ()>(Method::GET, &format!("/_sim/orgs/{org_id}/contact-center/users"), None)
+            .await
+    }
+
     /// Every person of an org, in creation order (state dump for assertions).
     pub async fn people(&self, org_id: &str) -> Result<Vec<Person>, SimControlError> {
         self.json::<_, ()>(Method::GET, &format!("/_sim/orgs/{org_id}/people"), None)

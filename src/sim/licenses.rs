@@ -329,6 +329,11 @@ pub async fn patch_users(
             (&req.licenses, &req.site_urls)
         };
         let now = s.now();
+        let had_calling = person
+            .licenses
+            .iter()
+            .filter_map(|id| org.license(id))
+            .any(|l| l.is_calling());
         let p = s.person_mut(&uuid).ok_or_else(person_not_found)?;
         p.licenses = apply_requests(&p.licenses, licence_reqs);
         for r in licence_reqs.iter().filter(|r| r.operation == LicenseOperation::Add) {
@@ -368,6 +373,13 @@ pub async fn patch_users(
         }
         p.last_modified = now;
         let out = internal_view(&org, p);
+        let has_calling = p
+            .licenses
+            .iter()
+            .filter_map(|id| org.license(id))
+            .any(|l| l.is_calling());
+        // Calling keeps the person's settings per licence assignment (R-USER-11, R-USER-16).
+        crate::sim::calling::on_calling_licence(s, &org.uuid, &uuid, had_calling, has_calling);
         Ok((
             if cut {
                 StatusCode::PARTIAL_CONTENT

@@ -10,6 +10,7 @@
 //! endpoints: Webex has no public claim API).
 
 pub mod auth;
+pub mod calling;
 pub mod claims;
 pub mod control;
 pub mod control_api;
@@ -23,6 +24,7 @@ pub mod roles;
 pub mod rules;
 pub mod settings;
 pub mod state;
+pub mod tracking_codes;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -150,6 +152,28 @@ pub fn router(app: AppState) -> Router {
             "/v1/people/{personId}",
             get(people::get).put(people::update).delete(people::delete),
         )
+        .route(
+            "/v1/people/{personId}/features/{feature}",
+            get(calling::get_person_feature).put(calling::put_person_feature),
+        )
+        .route(
+            "/v1/telephony/config/people/{personId}/{feature}",
+            get(calling::get_telephony_feature).put(calling::put_telephony_feature),
+        )
+        .route(
+            "/v1/admin/meeting/config/trackingCodes",
+            get(tracking_codes::list_site_codes).post(tracking_codes::create_site_code),
+        )
+        .route(
+            "/v1/admin/meeting/config/trackingCodes/{trackingCodeId}",
+            get(tracking_codes::get_site_code)
+                .put(tracking_codes::update_site_code)
+                .delete(tracking_codes::delete_site_code),
+        )
+        .route(
+            "/v1/admin/meeting/userconfig/trackingCodes",
+            get(tracking_codes::get_user_codes).put(tracking_codes::put_user_codes),
+        )
         .route("/v1/licenses", get(licenses::list))
         .route("/v1/licenses/users", patch(licenses::patch_users))
         .route("/v1/licenses/{licenseId}", get(licenses::get))
@@ -172,6 +196,18 @@ pub fn router(app: AppState) -> Router {
             get(control_api::org_people).post(control_api::seed_person),
         )
         .route("/_sim/orgs/{orgId}/settings", post(control_api::set_setting))
+        .route(
+            "/_sim/orgs/{orgId}/calling-fault",
+            axum::routing::put(calling::set_fault),
+        )
+        .route(
+            "/_sim/orgs/{orgId}/contact-center/synchronize-users",
+            post(calling::synchronize_users),
+        )
+        .route(
+            "/_sim/orgs/{orgId}/contact-center/users",
+            get(calling::contact_center_users),
+        )
         .route("/_sim/sign-in", post(control_api::sign_in))
         .route("/_sim/orgs/{orgId}/invitations", get(control_api::invitations))
         .route("/_sim/invitations/respond", post(control_api::respond_to_invitations))

@@ -197,7 +197,9 @@ pub async fn create(
             password: None,
         };
         let wire = person.to_wire(true);
+        let (org_uuid, person_uuid) = (person.org_uuid.clone(), person.uuid.clone());
         s.people.push(person);
+        crate::sim::calling::on_calling_licence(s, &org_uuid, &person_uuid, false, calling);
         Ok(wire)
     })?;
     Ok(person_response(person, min_response))
@@ -337,7 +339,9 @@ pub async fn update(
             person.login_enabled = enabled;
         }
         person.last_modified = now;
-        Ok(person.to_wire(true))
+        let wire = person.to_wire(true);
+        crate::sim::calling::on_calling_licence(s, &org.uuid, &uuid, was_calling, calling);
+        Ok(wire)
     })?;
     Ok(person_response(person, min_response))
 }

@@ -31,6 +31,12 @@ pub struct State {
     /// Claims of people of other orgs (R-CLM-*, `sim::claims`).
     #[serde(default)]
     pub claims: Vec<crate::sim::claims::ClaimRec>,
+    /// Calling person settings, the R-USER-11 fault and Contact Center sync (`sim::calling`).
+    #[serde(default)]
+    pub calling: crate::sim::calling::CallingStore,
+    /// Meetings tracking codes (`sim::tracking_codes`).
+    #[serde(default)]
+    pub tracking: crate::sim::tracking_codes::TrackingStore,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -374,13 +374,17 @@ impl WebexClient {
             .await
     }
 
-    fn url(&self, path: &str) -> Result<Url, WebexError> {
+    pub(super) fn url(&self, path: &str) -> Result<Url, WebexError> {
         self.base.join(path).map_err(|_| WebexError::InvalidBaseUrl {
             url: self.base.to_string(),
         })
     }
 
-    async fn get_json<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, WebexError> {
+    pub(super) async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, WebexError> {
         let mut url = self.url(path)?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
@@ -409,7 +413,7 @@ impl WebexClient {
         Ok((page, next))
     }
 
-    async fn send_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+    pub(super) async fn send_json<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
         method: Method,
         url: Url,
@@ -421,7 +425,7 @@ impl WebexClient {
         serde_json::from_slice(&bytes).map_err(|source| WebexError::Decode { endpoint, source })
     }
 
-    async fn send_raw<B: Serialize + ?Sized>(
+    pub(super) async fn send_raw<B: Serialize + ?Sized>(
         &self,
         method: Method,
         url: Url,
@@ -532,7 +536,7 @@ impl WebexClient {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Idempotency {
+pub(super) enum Idempotency {
     Idempotent,
     CreateOnce,
 }

@@ -1,6 +1,7 @@
 //! The Webex side: wire model, ids, and the HTTP client (the only code that talks to Webex).
 
 pub mod budget;
+pub mod calling;
 pub mod client;
 pub mod error;
 pub mod ids;

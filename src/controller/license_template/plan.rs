@@ -307,6 +307,8 @@ mod tests {
             existing_user_policy: None,
             deletion_policy: Default::default(),
             management_policy: Default::default(),
+            calling_settings: None,
+            tracking_codes: None,
         }
     }
 

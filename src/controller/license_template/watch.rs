@@ -89,6 +89,8 @@ mod tests {
                 existing_user_policy: None,
                 deletion_policy: Default::default(),
                 management_policy: Default::default(),
+                calling_settings: None,
+                tracking_codes: None,
             },
             status: Some(WebexUserStatus {
                 effective_licenses: sources

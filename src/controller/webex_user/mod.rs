@@ -2,7 +2,11 @@
 //! writes, report status, Events and conditions. Deletion runs the deletion policy through a
 //! finalizer.
 
+pub mod calling_settings;
+pub mod contact_center_sync;
 pub mod plan;
+pub mod services;
+pub mod tracking_codes;
 
 use std::sync::Arc;
 
@@ -286,6 +290,19 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
             final_plan.state == UserState::Active,
         );
     }
+    // --- Licence details: calling settings, tracking codes, Contact Center sync (`services`) ---
+    let mut verdict = final_plan.verdict.clone();
+    if !matches!(verdict, Verdict::Blocked { .. })
+        && let Some(p) = person.as_ref()
+    {
+        let mode = services::Mode::of(&user, &org, already_synced);
+        match services::reconcile(ctx, &user, &org, &mut status, &mut server, p, mode).await {
+            Ok(Some(v)) => verdict = v,
+            Ok(None) => {}
+            Err(error) => return fail(ctx, &user, &server, &status, error).await,
+        }
+    }
+    // --- end of licence details ---
     status.state = Some(final_plan.state);
     if final_plan.effective_licenses != status.effective_licenses
         && !matches!(final_plan.verdict, Verdict::Blocked { .. })
@@ -295,11 +312,11 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
     if !matches!(final_plan.verdict, Verdict::Blocked { .. }) {
         status.admin_roles = final_plan.admin_roles.clone();
     }
-    if let Verdict::Blocked { reason, message, .. } = &final_plan.verdict {
+    if let Verdict::Blocked { reason, message, .. } = &verdict {
         announce_block(ctx, &user, &previous, *reason, message).await;
     }
-    write_status(ctx, &user, &server, &status, &final_plan.verdict, Some(true)).await?;
-    Ok(match &final_plan.verdict {
+    write_status(ctx, &user, &server, &status, &verdict, Some(true)).await?;
+    Ok(match &verdict {
         Verdict::Ready => Action::requeue(ctx.options.resync),
         // First sign-ins are noticed by drift detection (one listing per org), not per user.
         Verdict::Waiting { .. } => Action::requeue(ctx.options.resync),

@@ -65,6 +65,11 @@ pub enum UserReason {
     LicenseCapacityExhausted,
     /// The deletion policy could not run; the finalizer keeps the object.
     DeletionBlocked,
+    // --- Licence details (`calling_settings`, `services`) ---
+    /// `callingSettings` are set but the person has no Calling licence (R-USER-16).
+    CallingLicenseRequired,
+    /// The user's calling settings fail in Webex (R-USER-11), also after the remedy.
+    CallingSettingsFailed,
 }
 
 /// One write to Webex.
@@ -1126,6 +1131,8 @@ mod tests {
             calling: None,
             contact_center: None,
             admin_roles: None,
+            calling_settings: None,
+            tracking_codes: None,
             existing_user_policy: None,
             deletion_policy: DeletionPolicy::Delete,
             management_policy: ManagementPolicy::Manage,

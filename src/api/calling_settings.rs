@@ -1,0 +1,184 @@
+//! Person-level Webex Calling settings of a `WebexUser` (R-USER-16) and the Meetings tracking
+//! codes (R-USER-8). Every field is optional: a field left out is not managed, and whatever the
+//! user or an admin set in Webex stays as it is.
+//!
+//! Field names are those of the Webex Calling person-settings API, so that a managed part of
+//! the spec is the body of the partial PUT that sets it.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The calling settings User Hub shows for a Calling user (R-USER-16). Needs a Calling licence.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallingSettings {
+    /// Do not disturb: incoming calls get busy treatment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub do_not_disturb: Option<DoNotDisturb>,
+    /// Call forwarding: always, when busy, when not answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_forwarding: Option<CallForwarding>,
+    /// Call waiting: a second call can be answered while on a call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_waiting: Option<Toggle>,
+    /// Barge-in: others with a shared line may join the user's calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub barge_in: Option<BargeIn>,
+    /// Anonymous call rejection: calls from blocked or unidentified caller ids are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymous_call_rejection: Option<Toggle>,
+    /// Single number reach: calls also ring the user's other numbers. The numbers themselves are
+    /// not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub single_number_reach: Option<SingleNumberReach>,
+    /// Hoteling: the user may sign in to (host) a hoteling phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hoteling: Option<Toggle>,
+    /// Caller ID blocking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_id_blocking: Option<CallerIdBlocking>,
+}
+
+impl CallingSettings {
+    /// True when no setting is managed.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// A setting that is only on or off.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Toggle {
+    /// On or off; unset: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// Do not disturb.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DoNotDisturb {
+    /// Do not disturb on or off; unset: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// A short ring reminds the user of calls that do not ring through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ring_splash_enabled: Option<bool>,
+}
+
+/// Call forwarding; each case is managed on its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallForwarding {
+    /// Forward every call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub always: Option<ForwardAlways>,
+    /// Forward when the user is on a call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy: Option<ForwardBusy>,
+    /// Forward when the call is not answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_answer: Option<ForwardNoAnswer>,
+}
+
+/// Forward every call. Enabling needs a destination (in the spec or already in Webex).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ForwardAlways {
+    /// Forward every call; unset: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Number or extension to forward to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^\+?[0-9*#]{2,30}$"))]
+    pub destination: Option<String>,
+    /// Play a short tone on the user's phone when a call is forwarded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ring_reminder_enabled: Option<bool>,
+    /// Send forwarded calls to the destination's voicemail (internal destinations only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_voicemail_enabled: Option<bool>,
+}
+
+/// Forward when busy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ForwardBusy {
+    /// Forward when busy; unset: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Number or extension to forward to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^\+?[0-9*#]{2,30}$"))]
+    pub destination: Option<String>,
+    /// Send forwarded calls to the destination's voicemail (internal destinations only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_voicemail_enabled: Option<bool>,
+}
+
+/// Forward when not answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ForwardNoAnswer {
+    /// Forward unanswered calls; unset: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Number or extension to forward to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^\+?[0-9*#]{2,30}$"))]
+    pub destination: Option<String>,
+    /// Rings before the call is forwarded (2 to 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 2, max = 20))]
+    pub number_of_rings: Option<u32>,
+    /// Send forwarded calls to the destination's voicemail (internal destinations only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_voicemail_enabled: Option<bool>,
+}
+
+/// Barge-in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BargeIn {
+    /// Barge-in on or off; unset: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// A tone tells the parties that someone joined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tone_enabled: Option<bool>,
+}
+
+/// Single number reach (the switch, not the list of numbers).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SingleNumberReach {
+    /// Single number reach on or off; unset: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Click-to-dial calls alert all the user's numbers too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_all_numbers_for_click_to_dial_calls_enabled: Option<bool>,
+}
+
+/// Caller ID blocking.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallerIdBlocking {
+    /// Hide the user's caller id on calls they forward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_in_forward_calls_enabled: Option<bool>,
+}
+
+/// A user's tracking code values on one Meetings site (R-USER-8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteTrackingCodes {
+    /// The Meetings site, e.g. `acme.webex.com`.
+    #[schemars(length(min = 1, max = 256))]
+    pub site_url: String,
+    /// Tracking code name to value (each at most 120 characters). Names must exist on the site.
+    pub codes: BTreeMap<String, String>,
+}

@@ -1,0 +1,390 @@
+//! Licence details, after the person and its licences match the spec (I/O; the decisions are in
+//! `calling_settings`, `tracking_codes` and `contact_center_sync`):
+//!
+//! 1. Calling settings (R-USER-16), with the R-USER-11 remedy for a new user whose calling
+//!    settings fail: remove the Calling licence and assign it again, once, then report.
+//! 2. Meetings tracking codes (R-USER-8).
+//! 3. Contact Center "Synchronise users" after the Contact Center licence changed (R-CC-6).
+//!
+//! Each managed setting is read at every reconcile (the periodic resync included), so drift in
+//! them is found at reconcile time; the org-wide drift listing does not cover them.
+
+use std::collections::BTreeMap;
+
+use kube::api::Api;
+use kube::{Resource, ResourceExt};
+
+use crate::api::common::ManagementPolicy;
+use crate::api::conditions::{self, ConditionUpdate};
+use crate::api::webex_org::{Backend, WebexOrg};
+use crate::api::webex_user::{WebexUser, WebexUserStatus};
+use crate::controller::context::Context;
+use crate::controller::error::{ReconcileError, webex_err};
+use crate::controller::org_registry::OrgHandle;
+use crate::telemetry::metrics::{self, DriftField, DriftHandling};
+use crate::webex::calling::CallingFeature;
+use crate::webex::error::WebexError;
+use crate::webex::model::Person;
+
+use super::calling_settings::{self, SettingsFailure};
+use super::contact_center_sync::{self, CONTACT_CENTER_SYNCED};
+use super::plan::{UserReason, Verdict};
+use super::tracking_codes;
+
+/// How writes of this round are handled.
+#[derive(Debug, Clone, Copy)]
+pub struct Mode {
+    /// `managementPolicy: ObserveOnly`: report, never write.
+    pub observe_only: bool,
+    /// The generation was already synced: a needed write is drift.
+    pub already_synced: bool,
+    /// `driftPolicy: ReportOnly` on the org.
+    pub drift_report_only: bool,
+}
+
+impl Mode {
+    pub fn of(user: &WebexUser, org: &OrgHandle, already_synced: bool) -> Self {
+        let previous_reason = user
+            .status
+            .as_ref()
+            .and_then(|s| conditions::find(&s.conditions, conditions::READY))
+            .map(|c| c.reason.as_str());
+        Self {
+            observe_only: user.spec.management_policy == ManagementPolicy::ObserveOnly,
+            already_synced: calling_settings::counts_as_drift(already_synced, previous_reason),
+            drift_report_only: org.facts.drift_report_only,
+        }
+    }
+}
+
+/// Runs the three steps. `Some(verdict)` replaces the person's verdict (something blocks);
+/// `server` follows the status writes made here.
+pub async fn reconcile(
+    ctx: &Context,
+    user: &WebexUser,
+    org: &OrgHandle,
+    status: &mut WebexUserStatus,
+    server: &mut WebexUserStatus,
+    person: &Person,
+    mode: Mode,
+) -> Result<Option<Verdict>, ReconcileError> {
+    if let Some(verdict) = calling(ctx, user, org, status, server, person, mode).await? {
+        return Ok(Some(verdict));
+    }
+    if let Some(verdict) = tracking(ctx, user, org, person, mode).await? {
+        return Ok(Some(verdict));
+    }
+    if !mode.observe_only {
+        contact_center(ctx, user, org, status, person).await?;
+    }
+    Ok(None)
+}
+
+/// A write is held back (observe-only or report-only drift): the verdict that says so.
+fn held_back(mode: Mode, what: &str) -> Option<Verdict> {
+    if mode.observe_only {
+        return Some(Verdict::Blocked {
+            reason: UserReason::ObserveOnly,
+            message: format!("observe-only: would {what}"),
+            terminal: true,
+        });
+    }
+    if mode.already_synced {
+        let handling = if mode.drift_report_only {
+            DriftHandling::Reported
+        } else {
+            DriftHandling::Corrected
+        };
+        metrics::drift_found(DriftField::Profile, handling);
+        if mode.drift_report_only {
+            return Some(Verdict::Blocked {
+                reason: UserReason::DriftDetected,
+                message: format!("the person was changed in Webex; would {what} (driftPolicy ReportOnly)"),
+                terminal: false,
+            });
+        }
+    }
+    None
+}
+
+/// An error of the calling settings that R-USER-11 speaks of: Webex answered, and not with a
+/// "try later" (429/423/408). A refused write (4xx on PUT) is the spec's fault and is not one.
+fn settings_failure(error: &WebexError, writing: bool) -> bool {
+    match error.status() {
+        Some(408 | 423 | 429) | None => false,
+        Some(s) if writing => s >= 500,
+        Some(_) => true,
+    }
+}
+
+/// What one pass over the calling settings did.
+enum CallingPass {
+    /// Everything holds (after the writes listed, if any).
+    Done(Vec<(CallingFeature, serde_json::Value)>),
+    /// Writes are needed but held back.
+    Held(Verdict),
+    /// The settings failed (R-USER-11).
+    Failed(WebexError),
+}
+
+async fn calling_pass(
+    org: &OrgHandle,
+    person_id: &str,
+    desired: &[(CallingFeature, serde_json::Value)],
+    mode: Mode,
+) -> Result<CallingPass, ReconcileError> {
+    let mut observed = BTreeMap::new();
+    for (feature, _) in desired {
+        match org.client.get_calling_feature(person_id, *feature).await {
+            Ok(value) => {
+                observed.insert(*feature, value);
+            }
+            Err(e) if settings_failure(&e, false) => return Ok(CallingPass::Failed(e)),
+            Err(e) => return Err(webex_err("read the calling settings")(e)),
+        }
+    }
+    let writes = calling_settings::writes(desired, &observed);
+    if writes.is_empty() {
+        return Ok(CallingPass::Done(writes));
+    }
+    let what = format!("set the calling settings {}", calling_settings::describe(&writes));
+    if let Some(verdict) = held_back(mode, &what) {
+        return Ok(CallingPass::Held(verdict));
+    }
+    for (feature, body) in &writes {
+        match org.client.put_calling_feature(person_id, *feature, body).await {
+            Ok(()) => {}
+            Err(e) if settings_failure(&e, true) => return Ok(CallingPass::Failed(e)),
+            Err(e) => return Err(webex_err("change the calling settings")(e)),
+        }
+    }
+    Ok(CallingPass::Done(writes))
+}
+
+async fn calling(
+    ctx: &Context,
+    user: &WebexUser,
+    org: &OrgHandle,
+    status: &mut WebexUserStatus,
+    server: &mut WebexUserStatus,
+    person: &Person,
+    mode: Mode,
+) -> Result<Option<Verdict>, ReconcileError> {
+    let Some(settings) = &user.spec.calling_settings else {
+        return Ok(None);
+    };
+    let desired = calling_settings::desired(settings);
+    if desired.is_empty() {
+        return Ok(None);
+    }
+    let Some(license_id) = calling_settings::calling_license(person, &org.facts).map(str::to_string) else {
+        // Not a failure to retry: nothing can be set until the person has Calling.
+        return Ok(Some(Verdict::Blocked {
+            reason: UserReason::CallingLicenseRequired,
+            message: "callingSettings need a Webex Calling licence: give the user one with spec.calling (R-USER-7, R-USER-16)".into(),
+            terminal: false,
+        }));
+    };
+    let reference = user.object_ref(&());
+    let mut pass = calling_pass(org, &person.id, &desired, mode).await?;
+    if let CallingPass::Failed(error) = &pass
+        && calling_settings::on_failure(status) == SettingsFailure::ReassignLicense
+        && !mode.observe_only
+    {
+        // R-USER-11: record the attempt first, so that a restart does not repeat it.
+        status.calling_license_reassigned_at = Some(jiff::Timestamp::now().to_string());
+        ctx.apply_status(user, status).await?;
+        *server = status.clone();
+        ctx.event(
+            &reference,
+            true,
+            "CallingLicenseReassigned",
+            "ReassignCallingLicense",
+            format!(
+                "the calling settings of new user {} fail ({}); removing the Calling licence and assigning it again (R-USER-11)",
+                user.spec.email,
+                error
+            ),
+        )
+        .await;
+        // A fresh read: the number, extension and location go with the licence and come back
+        // with it; a listing may not carry them.
+        let fresh = org
+            .client
+            .get_person(&person.id)
+            .await
+            .map_err(webex_err("re-read the person"))?
+            .unwrap_or_else(|| person.clone());
+        // Not a deprovisioning for the mass-deprovisioning guard: the licence comes back at once.
+        let (remove, add) = calling_settings::reassignment(&fresh, &license_id);
+        org.client
+            .patch_user_licenses(&remove)
+            .await
+            .map_err(webex_err("remove the Calling licence (R-USER-11)"))?;
+        org.client
+            .patch_user_licenses(&add)
+            .await
+            .map_err(webex_err("assign the Calling licence again (R-USER-11)"))?;
+        pass = calling_pass(org, &person.id, &desired, mode).await?;
+        if let CallingPass::Done(_) = &pass {
+            ctx.event(
+                &reference,
+                false,
+                "CallingSettingsRecovered",
+                "ReassignCallingLicense",
+                "re-assigning the Calling licence cured the calling settings (R-USER-11)".into(),
+            )
+            .await;
+        }
+    }
+    match pass {
+        CallingPass::Done(writes) => {
+            if !writes.is_empty() {
+                let what = calling_settings::describe(&writes);
+                if mode.already_synced {
+                    ctx.event(
+                        &reference,
+                        true,
+                        UserReason::DriftDetected.into(),
+                        "DetectDrift",
+                        format!("the calling settings were changed in Webex; correcting: {what}"),
+                    )
+                    .await;
+                }
+                ctx.event(
+                    &reference,
+                    false,
+                    "CallingSettingsChanged",
+                    "SetCallingSettings",
+                    format!("set the calling settings {what} (R-USER-16)"),
+                )
+                .await;
+            }
+            Ok(None)
+        }
+        CallingPass::Held(verdict) => Ok(Some(verdict)),
+        CallingPass::Failed(error) => {
+            let message = if status.calling_license_reassigned_at.is_some() {
+                format!(
+                    "the calling settings still fail after the Calling licence was removed and assigned again (R-USER-11); contact Cisco support: {error}"
+                )
+            } else {
+                format!("the calling settings fail in Webex: {error}")
+            };
+            Ok(Some(Verdict::Blocked {
+                reason: UserReason::CallingSettingsFailed,
+                message,
+                terminal: false,
+            }))
+        }
+    }
+}
+
+async fn tracking(
+    ctx: &Context,
+    user: &WebexUser,
+    org: &OrgHandle,
+    person: &Person,
+    mode: Mode,
+) -> Result<Option<Verdict>, ReconcileError> {
+    let Some(wanted) = user.spec.tracking_codes.as_ref().filter(|w| !w.is_empty()) else {
+        return Ok(None);
+    };
+    let mut observed = BTreeMap::new();
+    for site in wanted {
+        let held = org
+            .client
+            .get_user_tracking_codes(&site.site_url, &person.id)
+            .await
+            .map_err(webex_err("read the tracking codes"))?;
+        observed.insert(site.site_url.to_ascii_lowercase(), held);
+    }
+    let writes = tracking_codes::writes(wanted, &observed, &person.id);
+    if writes.is_empty() {
+        return Ok(None);
+    }
+    let what = tracking_codes::describe(&writes);
+    if let Some(verdict) = held_back(mode, &format!("set the tracking codes {what}")) {
+        return Ok(Some(verdict));
+    }
+    for body in &writes {
+        org.client
+            .put_user_tracking_codes(body)
+            .await
+            .map_err(webex_err("set the tracking codes"))?;
+    }
+    ctx.event(
+        &user.object_ref(&()),
+        false,
+        "TrackingCodesChanged",
+        "SetTrackingCodes",
+        format!("set the tracking codes {what} (R-USER-8)"),
+    )
+    .await;
+    Ok(None)
+}
+
+async fn contact_center(
+    ctx: &Context,
+    user: &WebexUser,
+    org: &OrgHandle,
+    status: &mut WebexUserStatus,
+    person: &Person,
+) -> Result<(), ReconcileError> {
+    let current = contact_center_sync::contact_center_license(person, &org.facts);
+    let Some(synced) = contact_center_sync::sync_due(status.contact_center_synced.as_deref(), current.as_deref())
+    else {
+        return Ok(());
+    };
+    // The backend kind is on the WebexOrg; read only when a sync is due (rare).
+    let orgs: Api<WebexOrg> = Api::all(ctx.client.clone());
+    let backend = orgs
+        .get_opt(&user.spec.org_ref.name)
+        .await
+        .map_err(|source| ReconcileError::Kube {
+            context: "read the WebexOrg for the Contact Center sync",
+            source,
+        })?
+        .map(|o| o.spec.backend)
+        .unwrap_or_default();
+    let reference = user.object_ref(&());
+    let now = jiff::Timestamp::now();
+    let generation = user.meta().generation;
+    let update = match backend {
+        Backend::Simulator => {
+            org.client
+                .synchronize_contact_center_users(&org.facts.org_id, true)
+                .await
+                .map_err(webex_err("synchronise users to Contact Center"))?;
+            let message = format!(
+                "synchronised users to Contact Center after the licence change to {} (R-CC-6)",
+                current.as_deref().unwrap_or("none")
+            );
+            ctx.event(
+                &reference,
+                false,
+                "ContactCenterSynchronized",
+                "SynchronizeUsers",
+                message.clone(),
+            )
+            .await;
+            ConditionUpdate::new(CONTACT_CENTER_SYNCED, true, "Synchronized", message)
+        }
+        Backend::Webex => {
+            let message = contact_center_sync::control_hub_message(current.as_deref());
+            ctx.event(
+                &reference,
+                true,
+                "SynchronizeUsersInControlHub",
+                "SynchronizeUsers",
+                message.clone(),
+            )
+            .await;
+            ConditionUpdate::new(CONTACT_CENTER_SYNCED, false, "SynchronizeUsersInControlHub", message)
+        }
+    };
+    status.conditions = conditions::merge(&status.conditions, &[update], generation, now);
+    status.contact_center_synced = synced;
+    tracing::info!(name = %user.name_any(), "Contact Center sync handled");
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! Webex Calling person settings (R-USER-16), the Contact Center "synchronise users" step
+//! (R-CC-6) and Meetings tracking codes (R-USER-8): wire paths and client calls.
+//!
+//! Person settings live on two path families of the Calling API (as in the public `wxc_sdk`
+//! `person_settings` modules): `/v1/people/{personId}/features/{feature}` and, for newer
+//! features, `/v1/telephony/config/people/{personId}/{feature}`. Each is read with GET and
+//! written with a PUT that may carry only some fields (204 No Content). Simultaneous ring,
+//! sequential ring and priority alert have no admin endpoint for people (only the user's own
+//! `/people/me/settings/...`), so the operator cannot manage them.
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+
+use super::client::{Idempotency, WebexClient};
+use super::error::WebexError;
+
+/// One person-level Calling feature the operator can manage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, strum::IntoStaticStr, strum::EnumIter)]
+pub enum CallingFeature {
+    DoNotDisturb,
+    CallForwarding,
+    CallWaiting,
+    BargeIn,
+    AnonymousCallReject,
+    SingleNumberReach,
+    Hoteling,
+    CallerId,
+}
+
+impl CallingFeature {
+    /// The feature's name in its URL.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::DoNotDisturb => "doNotDisturb",
+            Self::CallForwarding => "callForwarding",
+            Self::CallWaiting => "callWaiting",
+            Self::BargeIn => "bargeIn",
+            Self::AnonymousCallReject => "anonymousCallReject",
+            Self::SingleNumberReach => "singleNumberReach",
+            Self::Hoteling => "hoteling",
+            Self::CallerId => "callerId",
+        }
+    }
+
+    /// Whether the feature lives under `/v1/telephony/config/people/` rather than
+    /// `/v1/people/{id}/features/`.
+    pub fn telephony_config(self) -> bool {
+        matches!(self, Self::AnonymousCallReject | Self::SingleNumberReach)
+    }
+
+    /// The path (without the API root) of this feature of one person.
+    pub fn path(self, person_id: &str) -> String {
+        if self.telephony_config() {
+            format!("v1/telephony/config/people/{person_id}/{}", self.slug())
+        } else {
+            format!("v1/people/{person_id}/features/{}", self.slug())
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        use strum::IntoEnumIterator;
+        Self::iter().find(|f| f.slug() == slug)
+    }
+}
+
+/// One Meetings tracking code value of a user (SPEC-MTG `userconfig/trackingCodes`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserTrackingCode {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+/// The tracking codes of one user on one site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserTrackingCodes {
+    pub site_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub tracking_codes: Vec<UserTrackingCode>,
+}
+
+impl WebexClient {
+    /// Reads one Calling feature of a person.
+    pub async fn get_calling_feature(
+        &self,
+        person_id: &str,
+        feature: CallingFeature,
+    ) -> Result<serde_json::Value, WebexError> {
+        self.get_json(&feature.path(person_id), &[]).await
+    }
+
+    /// Writes some fields of one Calling feature of a person (PUT, 204). Idempotent.
+    pub async fn put_calling_feature(
+        &self,
+        person_id: &str,
+        feature: CallingFeature,
+        body: &serde_json::Value,
+    ) -> Result<(), WebexError> {
+        let url = self.url(&feature.path(person_id))?;
+        self.send_raw(Method::PUT, url, Some(body), Idempotency::Idempotent)
+            .await
+            .map(|_| ())
+    }
+
+    /// The Contact Center "Synchronise users" step (R-CC-6). The public API has none (Control
+    /// Hub > Contact Center > Settings > Synchronize Users); `simulator` enables the simulator's
+    /// own endpoint.
+    pub async fn synchronize_contact_center_users(&self, org_id: &str, simulator: bool) -> Result<(), WebexError> {
+        if !simulator {
+            return Err(WebexError::NotAvailableInPublicApi {
+                operation: "synchronising users to Contact Center",
+            });
+        }
+        let url = self.url(&format!("_sim/orgs/{org_id}/contact-center/synchronize-users"))?;
+        self.send_raw(Method::POST, url, None::<&()>, Idempotency::Idempotent)
+            .await
+            .map(|_| ())
+    }
+
+    /// A user's tracking code values on one Meetings site (R-USER-8).
+    pub async fn get_user_tracking_codes(
+        &self,
+        site_url: &str,
+        person_id: &str,
+    ) -> Result<UserTrackingCodes, WebexError> {
+        self.get_json(
+            "v1/admin/meeting/userconfig/trackingCodes",
+            &[("siteUrl", site_url), ("personId", person_id)],
+        )
+        .await
+    }
+
+    /// Sets a user's tracking code values on one Meetings site (PUT replaces the named codes).
+    pub async fn put_user_tracking_codes(&self, body: &UserTrackingCodes) -> Result<UserTrackingCodes, WebexError> {
+        let url = self.url("v1/admin/meeting/userconfig/trackingCodes")?;
+        self.send_json(Method::PUT, url, Some(body), Idempotency::Idempotent)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_follow_the_two_families() {
+        assert_eq!(
+            CallingFeature::DoNotDisturb.path("P1"),
+            "v1/people/P1/features/doNotDisturb"
+        );
+        assert_eq!(
+            CallingFeature::AnonymousCallReject.path("P1"),
+            "v1/telephony/config/people/P1/anonymousCallReject"
+        );
+        assert_eq!(
+            CallingFeature::SingleNumberReach.path("P1"),
+            "v1/telephony/config/people/P1/singleNumberReach"
+        );
+        assert_eq!(CallingFeature::from_slug("callerId"), Some(CallingFeature::CallerId));
+        assert_eq!(CallingFeature::from_slug("simultaneousRing"), None);
+    }
+}
