@@ -509,11 +509,17 @@ mod tests {
         ))
         .unwrap_err()
         .to_string();
-        assert!(e.starts_with("t.yaml#1 (line 1): spec.selector: not a usable label selector"), "{e}");
+        assert!(
+            e.starts_with("t.yaml#1 (line 1): spec.selector: not a usable label selector"),
+            "{e}"
+        );
         let e = parse(&TEMPLATE.replace("name: base, ", "")).unwrap_err().to_string();
         assert!(e.contains("metadata.name: required"), "{e}");
         let e = parse(&format!("{TEMPLATE}---\n{TEMPLATE}")).unwrap_err().to_string();
-        assert!(e.starts_with("t.yaml#2 (line 9): metadata.name: LicenseTemplate a/base appears twice"), "{e}");
+        assert!(
+            e.starts_with("t.yaml#2 (line 9): metadata.name: LicenseTemplate a/base appears twice"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -314,14 +314,8 @@ pub fn plan_templates(
                     .copied()
                     .filter(|o| o.metadata.namespace == t.template.metadata.namespace)
                     .collect();
-                let selected = users
-                    .iter()
-                    .filter(|u| template_plan::selects(&t.template, u))
-                    .count() as i64;
-                (
-                    selected,
-                    template_plan::tally(&t.template, &same_namespace, &user_refs),
-                )
+                let selected = users.iter().filter(|u| template_plan::selects(&t.template, u)).count() as i64;
+                (selected, template_plan::tally(&t.template, &same_namespace, &user_refs))
             };
             TemplatePlan {
                 source: t.location.clone(),
@@ -1073,9 +1067,7 @@ pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
         .not_planned
         .iter()
         .map(|(loc, kind)| {
-            format!(
-                "{loc}: {kind} is not planned (plan covers WebexOrg, WebexUser, ExternalUser and LicenseTemplate)"
-            )
+            format!("{loc}: {kind} is not planned (plan covers WebexOrg, WebexUser, ExternalUser and LicenseTemplate)")
         })
         .collect();
     if !templates.is_empty() && created_now > 0 {
@@ -1275,9 +1267,9 @@ mod tests {
     use crate::api::common::{ContactCenterType, LicenseRef, OrgRef};
     use crate::api::license_template::LicenseTemplateSpec;
     use crate::api::webex_user::CallingSpec;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
     use crate::controller::org_registry::OrgLicense;
     use crate::webex::ids;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
     fn lic(code: &str) -> OrgLicense {
         OrgLicense {
@@ -1619,7 +1611,11 @@ mod tests {
             .collect();
         let plans = plan_templates(&inputs, &[user], &[&before]);
         for p in &plans {
-            assert_eq!((p.selected, p.matched, p.existing, p.conflicts_resolved), (1, 1, 0, 1), "{p:?}");
+            assert_eq!(
+                (p.selected, p.matched, p.existing, p.conflicts_resolved),
+                (1, 1, 0, 1),
+                "{p:?}"
+            );
         }
     }
 

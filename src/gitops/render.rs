@@ -159,21 +159,21 @@ pub fn template_lines(t: &TemplatePlan) -> Vec<String> {
     let mut out = vec![header];
     if t.pruned {
         out.push(format!(
-            "    gone from the manifests: would be deleted and apply to nobody; {} user(s) hold licences from it, removed above",
+            "    gone from the manifests: would be deleted and apply to nobody; {} user(s) hold licences from it (their removal is in those users' plans)",
             t.holders
         ));
         return out;
     }
     let opt_in = if t.apply_to_existing_users {
         format!(
-            "{} of them existing users, reached through applyToExistingUsers (R-TPL-2)",
+            "{} of them existing, reached through applyToExistingUsers (R-TPL-2)",
             t.existing
         )
     } else {
-        "new users only (applyToExistingUsers off, R-TPL-2)".to_string()
+        "new users only: applyToExistingUsers off (R-TPL-2)".to_string()
     };
     out.push(format!(
-        "    selects {} WebexUser(s) of org {}; applies to {} ({opt_in}); Contact Center conflicts resolved: {} (R-CC-2)",
+        "    selects {} WebexUser(s) of org {}; applies to {}, {opt_in}; Contact Center conflicts resolved: {} (R-CC-2)",
         t.selected, t.org, t.matched, t.conflicts_resolved
     ));
     out
@@ -260,14 +260,10 @@ mod tests {
                             add: vec!["MS".into(), "EE".into()],
                             remove: vec!["CJPSTD".into(), "BCSTD".into()],
                             properties: vec![],
-                            provenance: [
-                                ("MS", "Manual"),
-                                ("EE", "Template/base"),
-                                ("CJPSTD", "Template/agents"),
-                            ]
-                            .into_iter()
-                            .map(|(c, s)| (c.to_string(), s.to_string()))
-                            .collect(),
+                            provenance: [("MS", "Manual"), ("EE", "Template/base"), ("CJPSTD", "Template/agents")]
+                                .into_iter()
+                                .map(|(c, s)| (c.to_string(), s.to_string()))
+                                .collect(),
                         },
                     ],
                     false,
@@ -291,5 +287,44 @@ mod tests {
         );
         assert_eq!(json["objects"][1]["wouldReach"]["reason"], "LicenseNotInOrg");
         assert_eq!(json["exitCode"], 2);
+    }
+
+    #[test]
+    fn templates_are_listed_first_with_their_tally() {
+        let t = TemplatePlan {
+            source: "t.yaml#1 (line 1)".into(),
+            name: "base".into(),
+            namespace: "team-a".into(),
+            org: "acme".into(),
+            created_from: StatusFrom::None,
+            pruned: false,
+            apply_to_existing_users: true,
+            selected: 3,
+            matched: 2,
+            existing: 1,
+            conflicts_resolved: 1,
+            holders: 0,
+        };
+        let pruned = TemplatePlan {
+            name: "old".into(),
+            created_from: StatusFrom::Live,
+            pruned: true,
+            holders: 4,
+            ..t.clone()
+        };
+        let mut report = PlanReport::new(vec![], vec![]);
+        report.templates = vec![t, pruned];
+        let text = text(&report);
+        assert!(
+            text.starts_with(
+                "@ LicenseTemplate team-a/base  [t.yaml#1 (line 1)] (new)\n    selects 3 WebexUser(s) of org acme; applies to 2, 1 of them existing, reached through applyToExistingUsers (R-TPL-2); Contact Center conflicts resolved: 1 (R-CC-2)\n@ LicenseTemplate team-a/old  [t.yaml#1 (line 1)]\n    gone from the manifests: would be deleted and apply to nobody; 4 user(s) hold licences from it (their removal is in those users' plans)\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(report.exit_code, 0, "a template writes nothing itself");
+        let json: serde_json::Value = serde_json::from_str(&render(&report, OutputFormat::Json).unwrap()).unwrap();
+        assert_eq!(json["templates"][0]["matched"], 2);
+        assert_eq!(json["templates"][0]["createdFrom"], "none");
+        assert_eq!(json["templates"][1]["pruned"], true);
     }
 }
