@@ -11,9 +11,17 @@
 //!
 //! Without a cluster, `plan` does not know the objects' status (which person and which licences
 //! the operator already manages). It takes the status from the document itself when it has one,
-//! else from `--live` (the output of `kubectl get webexusers,externalusers -A -o yaml`), else it
-//! plans as a fresh controller would. Live objects absent from the manifests are planned as deleted
-//! (pruned): that is where `deprovision` comes from.
+//! else from `--live` (the output of `kubectl get webexusers,externalusers,licensetemplates -A -o
+//! yaml`), else it plans as a fresh controller would. Live objects absent from the manifests are
+//! planned as deleted (pruned): that is where `deprovision` comes from.
+//!
+//! LicenseTemplates are merged into each WebexUser, round by round, with the functions the
+//! WebexUser reconciler uses (`grants_for`, `effective_spec`, then `plan_with` with the
+//! provenance; see [`plan_webex_user`]), and counted per template with the LicenseTemplate
+//! controller's `selects` and `tally` ([`plan_templates`]). "Created after the template"
+//! (R-TPL-1/2) compares creation times: the document's, else the live object's, else now (an
+//! object not in the cluster yet is about to be created); a person found in Webex without a
+//! status that records it is adopted, hence existing, as for the reconciler.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
