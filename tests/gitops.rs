@@ -209,7 +209,7 @@ async fn plan_reports_each_action_kind_read_only() {
     assert_eq!(updated["statusFrom"], "manifest");
     assert_eq!(
         updated["actions"][0],
-        json!({"type": "licenses", "add": ["EE"], "remove": ["MS"], "properties": []})
+        json!({"type": "licenses", "add": ["EE"], "remove": ["MS"], "properties": [], "provenance": {"EE": "Manual", "MS": "Manual"}})
     );
     let fields = updated["actions"][1]["fields"].as_array().expect("fields");
     assert!(
@@ -427,6 +427,36 @@ async fn import_then_plan_shows_no_change() {
         plan["summary"],
         json!({"create": 0, "adopt": 13, "update": 0, "deprovision": 0, "blocked": 0, "unchanged": 1})
     );
+
+    // With an org-wide template among the inputs, still no change: imported people are adopted,
+    // i.e. existing users, which a template reaches only with applyToExistingUsers (R-TPL-2);
+    // and an imported licence list would override the template's anyway (R-TPL-4).
+    let tpl = write(
+        dir.path(),
+        "template.yaml",
+        &[template_manifest(
+            "acme",
+            "everyone",
+            json!({"licenses": [{"offerCode": "EE"}], "contactCenter": "Premium"}),
+            None,
+        )],
+    );
+    let plan = run(
+        &["plan", "-f", &out_s, "-f", &tpl, "--output", "json"],
+        Some(&seeded.admin_token),
+    );
+    assert_eq!(
+        plan.code, 0,
+        "import then plan with a template: no change\n{}\n{}",
+        plan.stdout, plan.stderr
+    );
+    let plan = json_of(&plan);
+    assert_eq!(
+        plan["summary"],
+        json!({"create": 0, "adopt": 13, "update": 0, "deprovision": 0, "blocked": 0, "unchanged": 1})
+    );
+    let t = template_plan(&plan, "everyone");
+    assert_eq!((&t["selected"], &t["matched"]), (&json!(13), &json!(0)), "{t:#}");
 }
 
 const CSV_HEADER: &str = "User ID/Email (Required),First Name,Last Name,Display Name,User Status,Phone Number,Extension,Location,Messaging,Enterprise Edition,Webex Calling - Professional,Contact Center Standard Agent,Contact Center Premium Agent";
@@ -1088,4 +1118,287 @@ async fn import_then_plan_shows_no_change_with_webex_and_external_users() {
     assert_eq!(plan["summary"]["create"], 0);
     assert_eq!(plan["summary"]["update"], 0);
     assert_eq!(plan["summary"]["blocked"], 0);
+}
+
+fn template_manifest(org: &str, name: &str, spec: Value, created: Option<&str>) -> String {
+    let mut spec = spec;
+    spec["orgRef"] = json!({"name": org});
+    let mut doc = json!({"apiVersion": "webex.operator.io/v1alpha1", "kind": "LicenseTemplate", "metadata": {"name": name, "namespace": "team-a"}, "spec": spec});
+    if let Some(c) = created {
+        doc["metadata"]["creationTimestamp"] = json!(c);
+    }
+    serde_saphyr::to_string(&doc).expect("yaml")
+}
+
+fn labelled(doc: String, team: &str) -> String {
+    let mut v: Value = serde_saphyr::from_str(&doc).expect("yaml");
+    v["metadata"]["labels"] = json!({ "team": team });
+    serde_saphyr::to_string(&v).expect("yaml")
+}
+
+fn licence_change(o: &Value) -> &Value {
+    o["actions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["type"] == "licenses"))
+        .unwrap_or_else(|| panic!("no licence change in {o:#}"))
+}
+
+fn template_plan<'a>(plan: &'a Value, name: &str) -> &'a Value {
+    plan["templates"]
+        .as_array()
+        .and_then(|o| o.iter().find(|o| o["name"] == name))
+        .unwrap_or_else(|| panic!("no template {name} in {plan:#}"))
+}
+
+/// `plan` merges LicenseTemplates into the WebexUsers as the reconciler does (the same
+/// functions): template licences are additions with their provenance (R-TPL-1), Premium wins
+/// over Standard (R-CC-2), a manual licence list overrides the templates' lists field by field
+/// (R-TPL-4), and an existing user (created before the template, per `--live`) gets a template
+/// only with applyToExistingUsers (R-TPL-2).
+#[tokio::test]
+async fn plan_applies_license_templates_as_the_controller_would() {
+    let (sim, seeded, domain) = org("plan-templates").await;
+    let control = sim.control();
+    // A person the operator created in 2020, before the templates (2021): existing.
+    let old = control
+        .seed_person(
+            &seeded.org_id,
+            PersonSeed::new(format!("old@{domain}"))
+                .named("Olga", "Old")
+                .signed_in(),
+        )
+        .await
+        .expect("seed");
+    let email = |local: &str| format!("{local}@{domain}");
+    let dir = tempfile::tempdir().expect("tmp");
+    let templates = |opt_in: bool| {
+        vec![
+            template_manifest(
+                "acme",
+                "agents-std",
+                json!({"selector": {"matchLabels": {"team": "support"}}, "licenses": [{"offerCode": "EE"}], "contactCenter": "Standard", "applyToExistingUsers": opt_in}),
+                None,
+            ),
+            template_manifest(
+                "acme",
+                "agents-prm",
+                json!({"selector": {"matchLabels": {"team": "support"}}, "contactCenter": "Premium"}),
+                None,
+            ),
+        ]
+    };
+    let mut docs = vec![org_manifest(sim, "acme", json!({}))];
+    docs.extend(templates(false));
+    docs.extend([
+        labelled(
+            user_manifest("acme", "sam", json!({"email": email("sam"), "firstName": "Sam", "lastName": "Agent"}), None),
+            "support",
+        ),
+        labelled(
+            user_manifest(
+                "acme",
+                "manny",
+                json!({"email": email("manny"), "firstName": "Manny", "lastName": "Manual", "licenses": [{"offerCode": "MS"}]}),
+                None,
+            ),
+            "support",
+        ),
+        labelled(
+            user_manifest("acme", "sal", json!({"email": email("sal"), "firstName": "Sal", "lastName": "Sales"}), None),
+            "sales",
+        ),
+        labelled(
+            user_manifest("acme", "old", json!({"email": email("old"), "firstName": "Olga", "lastName": "Old"}), None),
+            "support",
+        ),
+    ]);
+    let manifests = write(dir.path(), "all.yaml", &docs);
+    // The cluster: the user `old` managed since 2020, the templates since 2021.
+    let mut live_old: Value = serde_saphyr::from_str(&labelled(
+        user_manifest(
+            "acme",
+            "old",
+            json!({"email": email("old"), "firstName": "Olga", "lastName": "Old"}),
+            Some(json!({"personId": old.id, "adopted": false})),
+        ),
+        "support",
+    ))
+    .expect("yaml");
+    live_old["metadata"]["creationTimestamp"] = json!("2020-01-01T00:00:00Z");
+    let mut live_docs = vec![serde_saphyr::to_string(&live_old).expect("yaml")];
+    live_docs.extend(
+        ["agents-std", "agents-prm"]
+            .iter()
+            .map(|n| template_manifest("acme", n, json!({}), Some("2021-01-01T00:00:00Z"))),
+    );
+    let live = write(dir.path(), "live.yaml", &live_docs);
+    let token = Some(seeded.admin_token.as_str());
+
+    let text = run(&["plan", "-f", &manifests, "--live", &live], token);
+    assert_eq!(text.code, 2, "{}\n{}", text.stdout, text.stderr);
+    assert!(
+        text.stdout
+            .contains("    licences: +EE (Template/agents-std), +CJPPRM (Template/agents-prm)\n"),
+        "sam: the templates' licences, Premium winning: {}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("    licences: +MS, +CJPPRM (Template/agents-prm)\n"),
+        "manny: the manual list replaces the templates' EE, Contact Center still from them: {}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("@ LicenseTemplate team-a/agents-prm  ["),
+        "{}",
+        text.stdout
+    );
+
+    let r = run(&["plan", "-f", &manifests, "--live", &live, "--output", "json"], token);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    let plan = json_of(&r);
+    let sam = licence_change(object(&plan, "sam"));
+    assert_eq!(sam["add"], json!(["EE", "CJPPRM"]));
+    assert_eq!(
+        sam["provenance"],
+        json!({"EE": "Template/agents-std", "CJPPRM": "Template/agents-prm"})
+    );
+    let manny = licence_change(object(&plan, "manny"));
+    assert_eq!(
+        manny["add"],
+        json!(["MS", "CJPPRM"]),
+        "R-TPL-4: no EE from the template"
+    );
+    assert_eq!(
+        manny["provenance"],
+        json!({"MS": "Manual", "CJPPRM": "Template/agents-prm"})
+    );
+    assert!(
+        object(&plan, "sal")["actions"]
+            .as_array()
+            .is_some_and(|a| a.iter().all(|a| a["type"] != "licenses")),
+        "sal is not selected: {plan:#}"
+    );
+    // `old` existed before the templates (creation times from --live): untouched (R-TPL-2).
+    assert_eq!(object(&plan, "old")["change"], "none", "{plan:#}");
+    assert_eq!(object(&plan, "old")["statusFrom"], "live");
+    for name in ["agents-std", "agents-prm"] {
+        let t = template_plan(&plan, name);
+        assert_eq!(t["createdFrom"], "live");
+        assert_eq!(
+            (&t["selected"], &t["matched"], &t["existing"], &t["conflictsResolved"]),
+            (&json!(3), &json!(2), &json!(0), &json!(2)),
+            "{name}: {t:#}"
+        );
+    }
+
+    // With the opt-in, `old` gets agents-std too, and the tally counts it as existing.
+    let mut docs_on = docs.clone();
+    docs_on.splice(1..3, templates(true));
+    let manifests_on = write(dir.path(), "opt-in.yaml", &docs_on);
+    let r = run(
+        &["plan", "-f", &manifests_on, "--live", &live, "--output", "json"],
+        token,
+    );
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    let plan = json_of(&r);
+    let old_change = licence_change(object(&plan, "old"));
+    assert_eq!(old_change["add"], json!(["EE", "CJPSTD"]), "{plan:#}");
+    assert_eq!(
+        old_change["provenance"],
+        json!({"EE": "Template/agents-std", "CJPSTD": "Template/agents-std"})
+    );
+    let std_t = template_plan(&plan, "agents-std");
+    assert_eq!(
+        (&std_t["matched"], &std_t["existing"]),
+        (&json!(3), &json!(1)),
+        "{std_t:#}"
+    );
+
+    // Nothing was written: plan is read-only.
+    let people = control.people(&seeded.org_id).await.expect("people");
+    let emails: Vec<&str> = people
+        .iter()
+        .flat_map(|p| p.emails.iter().map(String::as_str))
+        .collect();
+    assert_eq!(emails.len(), 2, "only the admin and the seeded person: {emails:?}");
+    assert!(emails.contains(&email("old").as_str()), "{emails:?}");
+    assert!(
+        people.iter().all(|p| p.licenses.is_empty()),
+        "no licence assigned: {people:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_license_template_is_named_by_file_document_and_field() {
+    let (sim, seeded, _) = org("bad-template").await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let org = org_manifest(sim, "acme", json!({}));
+    let token = Some(seeded.admin_token.as_str());
+    let case = |file: &str, text: &str, live: bool, expected: &str| {
+        let path = dir.path().join(file);
+        std::fs::write(&path, text).expect("write");
+        let path = path.display().to_string();
+        let org_path = dir.path().join("org.yaml");
+        std::fs::write(&org_path, &org).expect("write");
+        let org_path = org_path.display().to_string();
+        let args: Vec<&str> = if live {
+            vec!["plan", "-f", &org_path, "--live", &path]
+        } else {
+            vec!["plan", "-f", &path]
+        };
+        let r = run(&args, token);
+        assert_eq!(r.code, 1, "{file}: {}\n{}", r.stdout, r.stderr);
+        assert!(r.stdout.is_empty(), "{file}: nothing on stdout: {}", r.stdout);
+        assert!(
+            r.stderr.contains(expected),
+            "{file}: expected {expected:?} in {}",
+            r.stderr
+        );
+    };
+    let tpl = |spec: &str| {
+        format!(
+            "apiVersion: webex.operator.io/v1alpha1\nkind: LicenseTemplate\nmetadata: {{name: t, namespace: a}}\nspec:\n  orgRef: {{name: acme}}\n{spec}"
+        )
+    };
+    case(
+        "calling.yaml",
+        &format!(
+            "{org}---\n{}",
+            tpl("  licenses: [{offerCode: EE}, {offerCode: BCPRO}]\n")
+        ),
+        false,
+        "calling.yaml#2 (line 12): spec.licenses[1].offerCode: \"BCPRO\": a template cannot assign Calling licences",
+    );
+    case(
+        "cc.yaml",
+        &format!("{org}---\n{}", tpl("  contactCenter: Gold\n")),
+        false,
+        "cc.yaml#2 (line 12): spec.contactCenter: unknown variant `Gold`",
+    );
+    case(
+        "selector.yaml",
+        &format!(
+            "{org}---\n{}",
+            tpl("  selector: {matchExpressions: [{key: team, operator: Sideways, values: [a]}]}\n")
+        ),
+        false,
+        "selector.yaml#2 (line 12): spec.selector: not a usable label selector",
+    );
+    case(
+        "twice.yaml",
+        &format!("{org}---\n{}---\n{}", tpl(""), tpl("")),
+        false,
+        "twice.yaml#3 (line 18): metadata.name: LicenseTemplate a/t appears twice in the inputs",
+    );
+    // `--live` is read with the same checks.
+    case(
+        "live.yaml",
+        &format!(
+            "apiVersion: v1\nkind: List\nitems:\n- {}",
+            "{apiVersion: webex.operator.io/v1alpha1, kind: LicenseTemplate, metadata: {name: t, namespace: a}, spec: {orgRef: {name: acme}, licenses: [{offerCode: CJPPRM}]}}\n"
+        ),
+        true,
+        "live.yaml#1 (line 1) item 1: spec.licenses[0].offerCode: \"CJPPRM\"",
+    );
 }

@@ -51,9 +51,10 @@ pub enum GitopsCommand {
         /// Manifest files or folders (*.yaml, *.yml); `-` reads standard input (kustomize build).
         #[arg(short = 'f', long = "filename", required = true)]
         files: Vec<PathBuf>,
-        /// The live objects with their status (`kubectl get webexusers,externalusers -A -o yaml`):
-        /// which person and licences the operator already manages, which invitations are pending;
-        /// live objects missing from the manifests are planned as deleted.
+        /// The live objects with their status (`kubectl get
+        /// webexusers,externalusers,licensetemplates -A -o yaml`): which person and licences the
+        /// operator already manages, which invitations are pending, when users and templates were
+        /// created (R-TPL-1/2); live objects missing from the manifests are planned as deleted.
         #[arg(long)]
         live: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]

@@ -13,14 +13,16 @@ use serde::de::DeserializeOwned;
 
 use super::GitopsError;
 use crate::api::external_user::ExternalUserSpec;
-use crate::api::{ExternalUser, GROUP, WebexOrg, WebexUser};
+use crate::api::license_template::LicenseTemplateSpec;
+use crate::api::{ExternalUser, GROUP, LicenseTemplate, WebexOrg, WebexUser};
+use crate::controller::license_template::plan::group_of;
 use crate::manifests::{self, ManifestError};
 
 /// The API version of every kind of the operator.
 pub const API_VERSION: &str = "webex.operator.io/v1alpha1";
 
 /// Kinds of the operator that `plan` does not cover: accepted, reported, not planned.
-const NOT_PLANNED: &[&str] = &["LicenseTemplate", "UserClaim"];
+const NOT_PLANNED: &[&str] = &["UserClaim"];
 
 /// One decoded object and where it came from.
 #[derive(Debug, Clone)]
@@ -36,6 +38,8 @@ pub struct Inputs {
     pub orgs: Vec<Located<WebexOrg>>,
     pub users: Vec<Located<WebexUser>>,
     pub external_users: Vec<Located<ExternalUser>>,
+    /// LicenseTemplates: merged into the WebexUsers they apply to (R-TPL-1..5).
+    pub templates: Vec<Located<LicenseTemplate>>,
     /// Secrets, only ever used to find a WebexOrg's token.
     pub secrets: Vec<Located<Secret>>,
     /// Objects of the operator's group that are not planned: (location, kind).
@@ -199,6 +203,18 @@ fn add_value(inputs: &mut Inputs, location: String, value: serde_json::Value) ->
             }
             inputs.external_users.push(Located { location, object });
         }
+        (API_VERSION, "LicenseTemplate") => {
+            let object: LicenseTemplate = decode(&location, value)?;
+            require_name(&location, object.metadata.name.as_deref())?;
+            if let Some((field, message)) = template_schema_problems(&object.spec).into_iter().next() {
+                return Err(GitopsError::Invalid {
+                    location,
+                    field,
+                    message,
+                });
+            }
+            inputs.templates.push(Located { location, object });
+        }
         (API_VERSION, k) if NOT_PLANNED.contains(&k) => inputs.not_planned.push((location, k.to_string())),
         ("v1", "Secret") => {
             let object: Secret = decode(&location, value)?;
@@ -312,6 +328,29 @@ pub fn external_schema_problems(spec: &ExternalUserSpec) -> Vec<(String, String)
     out
 }
 
+/// The LicenseTemplate CRD's checks that the API server would apply (its CEL rule on
+/// `licenses`), and a selector the controller could not use (its `InvalidSelector`).
+pub fn template_schema_problems(spec: &LicenseTemplateSpec) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (i, l) in spec.licenses.iter().enumerate() {
+        if group_of(&l.offer_code).is_some() {
+            out.push((
+                format!("spec.licenses[{i}].offerCode"),
+                format!(
+                    "{:?}: a template cannot assign Calling licences (set spec.calling on the WebexUser, R-USER-7); choose Contact Center with contactCenter",
+                    l.offer_code
+                ),
+            ));
+        }
+    }
+    if let Some(selector) = &spec.selector
+        && let Err(e) = kube::core::Selector::try_from(selector.clone())
+    {
+        out.push(("spec.selector".into(), format!("not a usable label selector: {e}")));
+    }
+    out
+}
+
 /// `^\+[1-9][0-9]{6,14}$`, the CRD's pattern for phone numbers.
 pub fn is_e164(number: &str) -> bool {
     let Some(digits) = number.strip_prefix('+') else {
@@ -375,6 +414,18 @@ fn check_unique(inputs: &Inputs) -> Result<(), GitopsError> {
             });
         }
     }
+    let mut template_keys = BTreeSet::new();
+    for t in &inputs.templates {
+        let ns = t.object.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+        let name = t.object.metadata.name.clone().unwrap_or_default();
+        if !template_keys.insert((ns.clone(), name.clone())) {
+            return Err(GitopsError::Invalid {
+                location: t.location.clone(),
+                field: "metadata.name".into(),
+                message: format!("LicenseTemplate {ns}/{name} appears twice in the inputs"),
+            });
+        }
+    }
     let mut orgs = BTreeSet::new();
     for o in &inputs.orgs {
         let name = o.object.metadata.name.clone().unwrap_or_default();
@@ -426,6 +477,48 @@ mod tests {
             bad.to_string()
                 .contains("t.yaml#1 (line 1): unknown kind webex.operator.io/v1alpha1/WebexUsr"),
             "{bad}"
+        );
+    }
+
+    const TEMPLATE: &str = "apiVersion: webex.operator.io/v1alpha1\nkind: LicenseTemplate\nmetadata: {name: base, namespace: a}\nspec:\n  orgRef: {name: acme}\n  licenses: [{offerCode: EE}]\n  contactCenter: Standard\n";
+
+    #[test]
+    fn license_templates_are_read_and_checked_like_the_api_server_would() {
+        let inputs = parse(&format!("{USER}---\n{TEMPLATE}")).unwrap();
+        assert_eq!(inputs.templates.len(), 1);
+        assert_eq!(inputs.templates[0].location, "t.yaml#2 (line 8)");
+        assert!(inputs.not_planned.is_empty());
+        // The CRD's CEL rule: no Calling or Contact Center offer code in `licenses`.
+        let e = parse(&TEMPLATE.replace("[{offerCode: EE}]", "[{offerCode: EE}, {offerCode: BCPRO}]"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("t.yaml#1 (line 1): spec.licenses[1].offerCode: \"BCPRO\": a template cannot assign Calling"),
+            "{e}"
+        );
+        let e = parse(&TEMPLATE.replace("contactCenter: Standard", "contactCenter: Gold"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("t.yaml#1 (line 1): spec.contactCenter: unknown variant `Gold`"),
+            "{e}"
+        );
+        let e = parse(&TEMPLATE.replace(
+            "contactCenter: Standard",
+            "selector: {matchExpressions: [{key: team, operator: Sideways, values: [a]}]}",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("t.yaml#1 (line 1): spec.selector: not a usable label selector"),
+            "{e}"
+        );
+        let e = parse(&TEMPLATE.replace("name: base, ", "")).unwrap_err().to_string();
+        assert!(e.contains("metadata.name: required"), "{e}");
+        let e = parse(&format!("{TEMPLATE}---\n{TEMPLATE}")).unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.yaml#2 (line 9): metadata.name: LicenseTemplate a/base appears twice"),
+            "{e}"
         );
     }
 

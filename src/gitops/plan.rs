@@ -11,14 +11,24 @@
 //!
 //! Without a cluster, `plan` does not know the objects' status (which person and which licences
 //! the operator already manages). It takes the status from the document itself when it has one,
-//! else from `--live` (the output of `kubectl get webexusers,externalusers -A -o yaml`), else it
-//! plans as a fresh controller would. Live objects absent from the manifests are planned as deleted
-//! (pruned): that is where `deprovision` comes from.
+//! else from `--live` (the output of `kubectl get webexusers,externalusers,licensetemplates -A -o
+//! yaml`), else it plans as a fresh controller would. Live objects absent from the manifests are
+//! planned as deleted (pruned): that is where `deprovision` comes from.
+//!
+//! LicenseTemplates are merged into each WebexUser, round by round, with the functions the
+//! WebexUser reconciler uses (`grants_for`, `effective_spec`, then `plan_with` with the
+//! provenance; see [`plan_webex_user`]), and counted per template with the LicenseTemplate
+//! controller's `selects` and `tally` ([`plan_templates`]). "Created after the template"
+//! (R-TPL-1/2) compares creation times: the document's, else the live object's, else now (an
+//! object not in the cluster yet is about to be created); a person found in Webex without a
+//! status that records it is adopted, hence existing, as for the reconciler.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use futures::StreamExt as _;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde::Serialize;
 
 use super::GitopsError;
@@ -26,12 +36,14 @@ use super::external;
 use super::input::{self, Inputs, Located};
 use super::observe::{self, ObservedOrg};
 use super::progress;
+use crate::api::LicenseTemplate;
 use crate::api::external_user::{ExternalUser, ExternalUserStatus};
 use crate::api::webex_org::WebexOrg;
-use crate::api::webex_user::{AdminRole, WebexUser, WebexUserSpec, WebexUserStatus};
+use crate::api::webex_user::{AdminRole, EffectiveLicense, WebexUser, WebexUserSpec, WebexUserStatus};
+use crate::controller::license_template::plan as template_plan;
 use crate::controller::org_registry::OrgFacts;
 use crate::controller::webex_org::plan::{self as org_plan, OrgAction};
-use crate::controller::webex_user::plan::{self as user_plan, UserAction, UserInputs, Verdict};
+use crate::controller::webex_user::plan::{self as user_plan, LicenseContext, UserAction, UserInputs, Verdict};
 use crate::webex::model::{LicenseOperation, Person, PhoneNumber};
 
 /// How many persons are looked up at once.
@@ -89,6 +101,10 @@ pub enum PlannedAction {
         add: Vec<String>,
         remove: Vec<String>,
         properties: Vec<FieldChange>,
+        /// Where each added offer code comes from (`Manual`, `Template/<name>`), and where each
+        /// removed one came from (the provenance the status recorded), R-TPL-1..4.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        provenance: BTreeMap<String, String>,
     },
     /// Replace the person's fields (names, roles, sign-in).
     Update { fields: Vec<FieldChange> },
@@ -191,10 +207,42 @@ pub struct Summary {
     pub unchanged: usize,
 }
 
+/// What a LicenseTemplate would do, counted as the LicenseTemplate controller counts
+/// ([`template_plan::tally`]) over the WebexUsers as they would be after the plan. A template
+/// writes nothing itself: its licences appear in the plans of the users it applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplatePlan {
+    pub source: String,
+    pub name: String,
+    pub namespace: String,
+    pub org: String,
+    /// Where its creation time (for "users created after the template", R-TPL-1) came from:
+    /// `manifest`, `live`, or `none` (not in the cluster yet: created now).
+    pub created_from: StatusFrom,
+    /// In `--live` but gone from the manifests: it would be deleted and apply to nobody.
+    pub pruned: bool,
+    pub apply_to_existing_users: bool,
+    /// WebexUsers it selects (namespace, org, labels), whatever their age.
+    pub selected: i64,
+    /// Users it applies to (`status.matchedUsers`).
+    pub matched: i64,
+    /// Of those, users that exist from before it: reached only through applyToExistingUsers
+    /// (R-TPL-2).
+    pub existing: i64,
+    /// Users for whom templates disagreed on Contact Center and Premium won (R-CC-2).
+    pub conflicts_resolved: i64,
+    /// Users whose status records a licence from it (before the plan).
+    pub holders: i64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanReport {
     pub objects: Vec<ObjectPlan>,
+    /// LicenseTemplates among the inputs (and those of `--live` gone from them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<TemplatePlan>,
     pub summary: Summary,
     /// Inputs that were read but not planned, and other remarks.
     pub notes: Vec<String>,
@@ -222,6 +270,7 @@ impl PlanReport {
         };
         Self {
             objects,
+            templates: Vec::new(),
             summary,
             notes,
             exit_code,
@@ -229,9 +278,74 @@ impl PlanReport {
     }
 }
 
+/// One LicenseTemplate as `plan` sees it: the object (namespace and creation time filled in),
+/// where it was read, where its creation time came from, and whether it is pruned.
+#[derive(Debug, Clone)]
+pub struct TemplateInput {
+    pub location: String,
+    pub template: Arc<LicenseTemplate>,
+    pub created_from: StatusFrom,
+    pub pruned: bool,
+}
+
+/// The per-template lines: the controller's `selects` and `tally` over `users`, the WebexUsers
+/// as they would be after the plan (creation time and `status.adopted` filled in). `before`:
+/// their statuses before the plan (for `holders`).
+pub fn plan_templates(
+    templates: &[TemplateInput],
+    users: &[WebexUser],
+    before: &[&WebexUserStatus],
+) -> Vec<TemplatePlan> {
+    let applying: Vec<&LicenseTemplate> = templates
+        .iter()
+        .filter(|t| !t.pruned)
+        .map(|t| t.template.as_ref())
+        .collect();
+    let user_refs: Vec<&WebexUser> = users.iter().collect();
+    templates
+        .iter()
+        .map(|t| {
+            let name = t.template.metadata.name.clone().unwrap_or_default();
+            let namespace = t.template.metadata.namespace.clone().unwrap_or_default();
+            let source = template_plan::template_source(&name);
+            let holders = users
+                .iter()
+                .zip(before)
+                .filter(|(u, _)| u.metadata.namespace.as_deref() == Some(namespace.as_str()))
+                .filter(|(_, s)| s.effective_licenses.iter().any(|l| l.source == source))
+                .count() as i64;
+            let (selected, tally) = if t.pruned {
+                (0, template_plan::TemplateTally::default())
+            } else {
+                let same_namespace: Vec<&LicenseTemplate> = applying
+                    .iter()
+                    .copied()
+                    .filter(|o| o.metadata.namespace == t.template.metadata.namespace)
+                    .collect();
+                let selected = users.iter().filter(|u| template_plan::selects(&t.template, u)).count() as i64;
+                (selected, template_plan::tally(&t.template, &same_namespace, &user_refs))
+            };
+            TemplatePlan {
+                source: t.location.clone(),
+                name,
+                namespace,
+                org: t.template.spec.org_ref.name.clone(),
+                created_from: t.created_from,
+                pruned: t.pruned,
+                apply_to_existing_users: t.template.spec.apply_to_existing_users,
+                selected,
+                matched: tally.matched,
+                existing: tally.existing,
+                conflicts_resolved: tally.conflicts_resolved,
+                holders,
+            }
+        })
+        .collect()
+}
+
 // ---- the pure part (no client required) ------------------------------------------------------
 
-/// Plans one WebexUser that is in the manifests: the reconciler's rounds on a local picture.
+/// Plans one WebexUser without LicenseTemplates (see [`plan_webex_user`]).
 pub fn plan_user(
     spec: &WebexUserSpec,
     status: &WebexUserStatus,
@@ -239,25 +353,78 @@ pub fn plan_user(
     org: &OrgFacts,
     person: Option<&Person>,
 ) -> (Vec<PlannedAction>, Reach) {
+    let mut user = WebexUser::new("user", spec.clone());
+    user.metadata.namespace = Some(namespace.to_string());
+    let planned = plan_webex_user(&user, status, &[], org, person);
+    (planned.actions, planned.reach)
+}
+
+/// What planning one WebexUser gives.
+#[derive(Debug, Clone)]
+pub struct PlannedUser {
+    pub actions: Vec<PlannedAction>,
+    pub reach: Reach,
+    /// The status the reconciler would record after these rounds.
+    pub status: WebexUserStatus,
+}
+
+/// Plans one WebexUser that is in the manifests: the reconciler's rounds on a local picture.
+/// Each round merges the LicenseTemplates that apply to the user with its manual choices
+/// exactly as the reconciler's `effective_for` does (`grants_for` with `is_adopted` on the
+/// round's status and person, then `effective_spec`, R-TPL-1..4), and plans with that spec and
+/// its provenance. `templates` may hold any namespace's: `selects` keeps the user's own.
+/// Seats are not counted (no reservations without the controller's memory): a licence without
+/// a free unit shows as an addition.
+pub fn plan_webex_user(
+    user: &WebexUser,
+    status: &WebexUserStatus,
+    templates: &[Arc<LicenseTemplate>],
+    org: &OrgFacts,
+    person: Option<&Person>,
+) -> PlannedUser {
+    let namespace = user.metadata.namespace.as_deref().unwrap_or("default");
     let mut status = status.clone();
     let mut person = person.cloned();
     let mut actions = Vec::new();
     for _ in 0..ROUNDS {
-        let decided = user_plan::plan(UserInputs {
-            spec,
-            status: &status,
-            namespace,
-            org,
-            person: person.as_ref(),
-        });
+        let adopted = user_plan::is_adopted(&status, person.as_ref());
+        let grants = template_plan::grants_for(templates, user, adopted);
+        let (spec, sources, _) = template_plan::effective_spec(&user.spec, &grants, &status.effective_licenses);
+        let licensing = LicenseContext {
+            sources,
+            full: BTreeSet::new(),
+        };
+        let decided = user_plan::plan_with(
+            UserInputs {
+                spec: &spec,
+                status: &status,
+                namespace,
+                org,
+                person: person.as_ref(),
+            },
+            &licensing,
+        );
         status.person_id = decided.person_id.clone().or(status.person_id.clone());
         status.adopted = decided.adopted.or(status.adopted);
         if decided.actions.is_empty() {
             let state: &'static str = decided.state.into();
-            return (actions, reach(Some(state), &decided.verdict, &spec.email));
+            if !matches!(decided.verdict, Verdict::Blocked { .. }) {
+                status.effective_licenses = decided.effective_licenses.clone();
+            }
+            return PlannedUser {
+                actions,
+                reach: reach(Some(state), &decided.verdict, &spec.email),
+                status,
+            };
         }
         for action in &decided.actions {
-            actions.push(describe(action, person.as_ref(), org));
+            actions.push(describe(
+                action,
+                person.as_ref(),
+                org,
+                &licensing.sources,
+                &status.effective_licenses,
+            ));
             apply_locally(action, &mut person, &mut status, org);
         }
         status.effective_licenses = decided.effective_licenses.clone();
@@ -268,7 +435,11 @@ pub fn plan_user(
         message: format!("would not converge after {ROUNDS} rounds of writes"),
         terminal: false,
     };
-    (actions, reach(None, &verdict, &spec.email))
+    PlannedUser {
+        actions,
+        reach: reach(None, &verdict, &user.spec.email),
+        status,
+    }
 }
 
 /// Plans a WebexUser that is live but gone from the manifests (pruned): its deletion policy.
@@ -285,7 +456,8 @@ pub fn plan_removed(
     let mut person = person.cloned();
     let mut status = status.clone();
     for action in user_plan::plan_deletion(spec, &status.clone(), person.clone().as_ref()) {
-        actions.push(describe(&action, person.as_ref(), org));
+        let managed = status.effective_licenses.clone();
+        actions.push(describe(&action, person.as_ref(), org, &BTreeMap::new(), &managed));
         apply_locally(&action, &mut person, &mut status, org);
     }
     actions
@@ -426,8 +598,16 @@ fn joined(mut items: Vec<String>) -> Option<String> {
     (!items.is_empty()).then(|| items.join(", "))
 }
 
-/// Describes one of the planner's actions against the person as it stands before it.
-fn describe(action: &UserAction, person: Option<&Person>, org: &OrgFacts) -> PlannedAction {
+/// Describes one of the planner's actions against the person as it stands before it. `sources`:
+/// the provenance of the effective licences by offer code; `managed`: what the status recorded
+/// (the provenance of a removed licence).
+fn describe(
+    action: &UserAction,
+    person: Option<&Person>,
+    org: &OrgFacts,
+    sources: &BTreeMap<String, String>,
+    managed: &[EffectiveLicense],
+) -> PlannedAction {
     match action {
         UserAction::Create(body) => PlannedAction::Create {
             email: body.emails.first().cloned().unwrap_or_default(),
@@ -443,11 +623,20 @@ fn describe(action: &UserAction, person: Option<&Person>, org: &OrgFacts) -> Pla
             let mut add = Vec::new();
             let mut remove = Vec::new();
             let mut properties = Vec::new();
+            let mut provenance = BTreeMap::new();
             for r in &patch.licenses {
                 let label = license_label(org, &r.id);
                 match r.operation {
-                    LicenseOperation::Remove => remove.push(label),
+                    LicenseOperation::Remove => {
+                        if let Some(m) = managed.iter().find(|m| m.id == r.id) {
+                            provenance.insert(label.clone(), m.source.clone());
+                        }
+                        remove.push(label);
+                    }
                     LicenseOperation::Add if !held.contains(r.id.as_str()) => {
+                        if let Some(source) = sources.get(&label) {
+                            provenance.insert(label.clone(), source.clone());
+                        }
                         add.push(label.clone());
                         properties.extend(calling_changes(&label, person, r.properties.as_ref()));
                     }
@@ -458,6 +647,7 @@ fn describe(action: &UserAction, person: Option<&Person>, org: &OrgFacts) -> Pla
                 add,
                 remove,
                 properties,
+                provenance,
             }
         }
         UserAction::UpdatePerson { body, .. } => {
@@ -654,6 +844,16 @@ pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
     };
     let live_users: BTreeMap<(String, String), &Located<WebexUser>> =
         live.users.iter().map(|u| (key(&u.object), u)).collect();
+    // Objects not in the cluster yet (no creation time in the document nor in `--live`) are
+    // taken as created now: the order of "created after the template" (R-TPL-1) then follows
+    // from the times the cluster holds.
+    let now = Time(jiff::Timestamp::now());
+    let templates = template_inputs(&inputs, &live, &now);
+    let applying: Vec<Arc<LicenseTemplate>> = templates
+        .iter()
+        .filter(|t| !t.pruned)
+        .map(|t| t.template.clone())
+        .collect();
     let manifest_keys: BTreeSet<(String, String)> = inputs.users.iter().map(|u| key(&u.object)).collect();
     let removed: Vec<&Located<WebexUser>> = live
         .users
@@ -806,6 +1006,10 @@ pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
             would_reach: reach,
         });
     }
+    // The WebexUsers as they would be after the plan, for the templates' tallies.
+    let mut planned_users: Vec<WebexUser> = Vec::new();
+    let mut statuses_before: Vec<&WebexUserStatus> = Vec::new();
+    let mut created_now = 0usize;
     for (i, u, (status, from), removed) in &jobs {
         let Some(org) = observed.get(&u.object.spec.org_ref.name) else {
             continue;
@@ -827,7 +1031,22 @@ pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
             };
             (actions, reach)
         } else {
-            plan_user(&u.object.spec, status, &namespace, &org.facts, person.as_ref())
+            let mut user = u.object.clone();
+            user.metadata.namespace = Some(namespace.clone());
+            let live_created = live_users
+                .get(&key(&u.object))
+                .and_then(|l| l.object.metadata.creation_timestamp.clone());
+            if user.metadata.creation_timestamp.is_none() {
+                if live_created.is_none() {
+                    created_now += 1;
+                }
+                user.metadata.creation_timestamp = Some(live_created.unwrap_or_else(|| now.clone()));
+            }
+            let planned = plan_webex_user(&user, status, &applying, &org.facts, person.as_ref());
+            user.status = Some(planned.status);
+            planned_users.push(user);
+            statuses_before.push(status);
+            (planned.actions, planned.reach)
         };
         objects.push(ObjectPlan {
             source: u.location.clone(),
@@ -855,8 +1074,15 @@ pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
     let mut notes: Vec<String> = inputs
         .not_planned
         .iter()
-        .map(|(loc, kind)| format!("{loc}: {kind} is not planned (plan covers WebexOrg, WebexUser and ExternalUser)"))
+        .map(|(loc, kind)| {
+            format!("{loc}: {kind} is not planned (plan covers WebexOrg, WebexUser, ExternalUser and LicenseTemplate)")
+        })
         .collect();
+    if !templates.is_empty() && created_now > 0 {
+        notes.push(format!(
+            "{created_now} WebexUser(s) have no creationTimestamp (neither in the document nor in --live): they are planned as created now, i.e. new for every template (R-TPL-1), unless their person already exists in Webex (adopted: existing, R-TPL-2); pass --live with the cluster's WebexUsers to plan users that already exist as existing"
+        ));
+    }
     if !inputs.ignored.is_empty() {
         notes.push(format!("{} object(s) of other kinds ignored", inputs.ignored.len()));
     }
@@ -877,7 +1103,67 @@ pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
             "some ExternalUsers have no status: pending invitations and accepted attendee accounts are invisible to GETs (only host accounts are listed), so plan shows them as invitations to send; for what is already pending or accepted the controller sends nothing (R-EXT-8)".into(),
         );
     }
-    Ok(PlanReport::new(objects, notes))
+    let mut report = PlanReport::new(objects, notes);
+    report.templates = plan_templates(&templates, &planned_users, &statuses_before);
+    Ok(report)
+}
+
+fn template_key(t: &LicenseTemplate) -> (String, String) {
+    (
+        t.metadata.namespace.clone().unwrap_or_else(|| "default".into()),
+        t.metadata.name.clone().unwrap_or_default(),
+    )
+}
+
+/// The LicenseTemplates `plan` applies: those of the manifests (which win over live objects of
+/// the same name, as for WebexUsers), with the creation time of the document, else of the live
+/// object, else `now`; and those of `--live` gone from the manifests, pruned (applying to
+/// nobody, so the licences they gave are removed from the users that hold them).
+fn template_inputs(inputs: &Inputs, live: &Inputs, now: &Time) -> Vec<TemplateInput> {
+    let live_templates: BTreeMap<(String, String), &Located<LicenseTemplate>> =
+        live.templates.iter().map(|t| (template_key(&t.object), t)).collect();
+    let mut out = Vec::new();
+    for t in &inputs.templates {
+        let (namespace, name) = template_key(&t.object);
+        let mut object = t.object.clone();
+        object.metadata.namespace = Some(namespace.clone());
+        let live_created = live_templates
+            .get(&(namespace, name))
+            .and_then(|l| l.object.metadata.creation_timestamp.clone());
+        let created_from = match (&object.metadata.creation_timestamp, live_created) {
+            (Some(_), _) => StatusFrom::Manifest,
+            (None, Some(created)) => {
+                object.metadata.creation_timestamp = Some(created);
+                StatusFrom::Live
+            }
+            (None, None) => {
+                object.metadata.creation_timestamp = Some(now.clone());
+                StatusFrom::None
+            }
+        };
+        out.push(TemplateInput {
+            location: t.location.clone(),
+            template: Arc::new(object),
+            created_from,
+            pruned: false,
+        });
+    }
+    let manifest_keys: BTreeSet<(String, String)> = inputs.templates.iter().map(|t| template_key(&t.object)).collect();
+    for t in &live.templates {
+        let k = template_key(&t.object);
+        if manifest_keys.contains(&k) {
+            continue;
+        }
+        let mut object = t.object.clone();
+        object.metadata.namespace = Some(k.0);
+        out.push(TemplateInput {
+            location: t.location.clone(),
+            template: Arc::new(object),
+            created_from: StatusFrom::Live,
+            pruned: true,
+        });
+    }
+    out
 }
 
 fn external_key(user: &ExternalUser) -> (String, String) {
@@ -986,10 +1272,12 @@ fn has_external_status(status: Option<&ExternalUserStatus>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::common::{LicenseRef, OrgRef};
-    use crate::api::webex_user::{CallingSpec, EffectiveLicense};
+    use crate::api::common::{ContactCenterType, LicenseRef, OrgRef};
+    use crate::api::license_template::LicenseTemplateSpec;
+    use crate::api::webex_user::CallingSpec;
     use crate::controller::org_registry::OrgLicense;
     use crate::webex::ids;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
     fn lic(code: &str) -> OrgLicense {
         OrgLicense {
@@ -1006,7 +1294,7 @@ mod tests {
     fn org() -> OrgFacts {
         OrgFacts {
             org_id: "org".into(),
-            licenses: ["MS", "EE", "BCPRO"].into_iter().map(lic).collect(),
+            licenses: ["MS", "EE", "BCPRO", "CJPSTD", "CJPPRM"].into_iter().map(lic).collect(),
             roles: [("id_user_admin".to_string(), ids::role_id("id_user_admin"))]
                 .into_iter()
                 .collect(),
@@ -1037,6 +1325,10 @@ mod tests {
         }
     }
 
+    fn prov(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(c, s)| (c.to_string(), s.to_string())).collect()
+    }
+
     fn person() -> Person {
         Person {
             id: "p1".into(),
@@ -1065,7 +1357,8 @@ mod tests {
                 PlannedAction::Licenses {
                     add: vec!["MS".into()],
                     remove: vec![],
-                    properties: vec![]
+                    properties: vec![],
+                    provenance: prov(&[("MS", "Manual")]),
                 },
                 PlannedAction::Update {
                     fields: vec![FieldChange {
@@ -1118,7 +1411,8 @@ mod tests {
                 PlannedAction::Licenses {
                     add: vec!["EE".into()],
                     remove: vec!["MS".into()],
-                    properties: vec![]
+                    properties: vec![],
+                    provenance: prov(&[("EE", "Manual"), ("MS", "Manual")]),
                 },
                 // The PUT after the PATCH keeps the licences as patched: only the name differs.
                 PlannedAction::Update {
@@ -1167,7 +1461,8 @@ mod tests {
                     field: "BCPRO.phoneNumber".into(),
                     from: Some("+14085550101".into()),
                     to: Some("+14085550102".into())
-                }]
+                }],
+                provenance: BTreeMap::new(),
             }
         );
     }
@@ -1207,5 +1502,237 @@ mod tests {
         );
         let stranger = plan_removed(&spec(), &WebexUserStatus::default(), &org(), Some(&person()));
         assert_eq!(stranger.len(), 1, "no write on a person whose id is not recorded");
+    }
+
+    // ---- LicenseTemplates: the controller's merge, applied as the reconciler applies it ----
+
+    fn at(seconds: i64) -> Time {
+        Time(jiff::Timestamp::from_second(seconds).unwrap_or_default())
+    }
+
+    fn template(
+        name: &str,
+        codes: &[&str],
+        cc: Option<ContactCenterType>,
+        team: Option<&str>,
+        created: i64,
+    ) -> Arc<LicenseTemplate> {
+        let mut t = LicenseTemplate::new(
+            name,
+            LicenseTemplateSpec {
+                org_ref: OrgRef { name: "acme".into() },
+                selector: team.map(|team| LabelSelector {
+                    match_labels: Some([("team".to_string(), team.to_string())].into_iter().collect()),
+                    match_expressions: None,
+                }),
+                licenses: codes
+                    .iter()
+                    .map(|c| LicenseRef {
+                        offer_code: c.to_string(),
+                        subscription_id: None,
+                        site_url: None,
+                    })
+                    .collect(),
+                contact_center: cc,
+                subscription_id: None,
+                apply_to_existing_users: false,
+            },
+        );
+        t.metadata.namespace = Some("a".into());
+        t.metadata.creation_timestamp = Some(at(created));
+        Arc::new(t)
+    }
+
+    /// A WebexUser without a manual licence list or roles, labelled `team`.
+    fn labelled_user(team: &str, created: i64) -> WebexUser {
+        let mut u = WebexUser::new(
+            "ada",
+            WebexUserSpec {
+                licenses: None,
+                admin_roles: None,
+                ..spec()
+            },
+        );
+        u.metadata.namespace = Some("a".into());
+        u.metadata.labels = Some([("team".to_string(), team.to_string())].into_iter().collect());
+        u.metadata.creation_timestamp = Some(at(created));
+        u
+    }
+
+    fn licence_action(actions: &[PlannedAction]) -> Option<&PlannedAction> {
+        actions.iter().find(|a| matches!(a, PlannedAction::Licenses { .. }))
+    }
+
+    #[test]
+    fn r_tpl_1_a_new_user_gets_the_selecting_templates_licences_with_provenance() {
+        let templates = vec![
+            template("base", &["EE"], Some(ContactCenterType::Standard), Some("support"), 100),
+            template("sales", &["MS"], None, Some("sales"), 100),
+        ];
+        let user = labelled_user("support", 200);
+        let planned = plan_webex_user(&user, &WebexUserStatus::default(), &templates, &org(), None);
+        assert_eq!(
+            licence_action(&planned.actions),
+            Some(&PlannedAction::Licenses {
+                add: vec!["EE".into(), "CJPSTD".into()],
+                remove: vec![],
+                properties: vec![],
+                provenance: prov(&[("EE", "Template/base"), ("CJPSTD", "Template/base")]),
+            })
+        );
+        // The status it would record carries the provenance, as the reconciler's.
+        let sources: Vec<(&str, &str)> = planned
+            .status
+            .effective_licenses
+            .iter()
+            .map(|l| (l.offer_code.as_str(), l.source.as_str()))
+            .collect();
+        assert_eq!(sources, vec![("EE", "Template/base"), ("CJPSTD", "Template/base")]);
+        assert_eq!(headline(&planned.actions, &planned.reach), Change::Create);
+    }
+
+    #[test]
+    fn r_cc_2_premium_wins_over_standard_and_the_tally_counts_the_conflict() {
+        let templates = vec![
+            template("a-std", &[], Some(ContactCenterType::Standard), None, 100),
+            template("b-prm", &[], Some(ContactCenterType::Premium), None, 100),
+        ];
+        let mut user = labelled_user("support", 200);
+        let before = WebexUserStatus::default();
+        let planned = plan_webex_user(&user, &before, &templates, &org(), None);
+        assert_eq!(
+            licence_action(&planned.actions),
+            Some(&PlannedAction::Licenses {
+                add: vec!["CJPPRM".into()],
+                remove: vec![],
+                properties: vec![],
+                provenance: prov(&[("CJPPRM", "Template/b-prm")]),
+            })
+        );
+        user.status = Some(planned.status);
+        let inputs: Vec<TemplateInput> = templates
+            .iter()
+            .map(|t| TemplateInput {
+                location: "t.yaml#1".into(),
+                template: t.clone(),
+                created_from: StatusFrom::Live,
+                pruned: false,
+            })
+            .collect();
+        let plans = plan_templates(&inputs, &[user], &[&before]);
+        for p in &plans {
+            assert_eq!(
+                (p.selected, p.matched, p.existing, p.conflicts_resolved),
+                (1, 1, 0, 1),
+                "{p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn r_tpl_4_a_manual_licence_list_overrides_the_templates() {
+        let templates = vec![template("base", &["EE"], None, None, 100)];
+        let mut user = labelled_user("support", 200);
+        user.spec.licenses = Some(vec![LicenseRef {
+            offer_code: "MS".into(),
+            subscription_id: None,
+            site_url: None,
+        }]);
+        let planned = plan_webex_user(&user, &WebexUserStatus::default(), &templates, &org(), None);
+        assert_eq!(
+            licence_action(&planned.actions),
+            Some(&PlannedAction::Licenses {
+                add: vec!["MS".into()],
+                remove: vec![],
+                properties: vec![],
+                provenance: prov(&[("MS", "Manual")]),
+            })
+        );
+    }
+
+    #[test]
+    fn r_tpl_2_existing_and_adopted_users_get_a_template_only_with_the_opt_in() {
+        // A user the operator created before the template: existing.
+        let managed = WebexUserStatus {
+            person_id: Some("p1".into()),
+            adopted: Some(false),
+            ..Default::default()
+        };
+        let bare = Person {
+            licenses: vec![],
+            roles: vec![],
+            ..person()
+        };
+        let old_user = labelled_user("support", 50);
+        let off = vec![template("base", &["EE"], None, None, 100)];
+        let planned = plan_webex_user(&old_user, &managed, &off, &org(), Some(&bare));
+        assert_eq!(planned.actions, vec![], "created before the template: not new");
+        let mut on = (*off[0]).clone();
+        on.spec.apply_to_existing_users = true;
+        let on = vec![Arc::new(on)];
+        let planned = plan_webex_user(&old_user, &managed, &on, &org(), Some(&bare));
+        assert_eq!(
+            licence_action(&planned.actions),
+            Some(&PlannedAction::Licenses {
+                add: vec!["EE".into()],
+                remove: vec![],
+                properties: vec![],
+                provenance: prov(&[("EE", "Template/base")]),
+            })
+        );
+        let mut after = old_user.clone();
+        after.status = Some(planned.status);
+        let input = TemplateInput {
+            location: "t".into(),
+            template: on[0].clone(),
+            created_from: StatusFrom::Live,
+            pruned: false,
+        };
+        let p = &plan_templates(&[input], &[after], &[&managed])[0];
+        assert_eq!((p.matched, p.existing), (1, 1), "the opt-in's effect is counted");
+        // A person already in Webex and not yet managed is adopted: existing even if the
+        // WebexUser is newer than the template.
+        let new_user = labelled_user("support", 200);
+        let planned = plan_webex_user(&new_user, &WebexUserStatus::default(), &off, &org(), Some(&bare));
+        assert_eq!(planned.actions, vec![PlannedAction::Adopt { person_id: "p1".into() }]);
+    }
+
+    #[test]
+    fn licences_of_a_template_that_no_longer_applies_are_removed_with_their_provenance() {
+        let status = WebexUserStatus {
+            person_id: Some("p1".into()),
+            adopted: Some(false),
+            effective_licenses: vec![EffectiveLicense {
+                offer_code: "EE".into(),
+                id: lic("EE").id,
+                source: "Template/base".into(),
+            }],
+            ..Default::default()
+        };
+        let holding = Person {
+            licenses: vec![lic("EE").id],
+            roles: vec![],
+            ..person()
+        };
+        let user = labelled_user("support", 200);
+        // The template is pruned (or its selector no longer matches): nothing applies.
+        let planned = plan_webex_user(&user, &status, &[], &org(), Some(&holding));
+        assert_eq!(
+            licence_action(&planned.actions),
+            Some(&PlannedAction::Licenses {
+                add: vec![],
+                remove: vec!["EE".into()],
+                properties: vec![],
+                provenance: prov(&[("EE", "Template/base")]),
+            })
+        );
+        let pruned = TemplateInput {
+            location: "live#1".into(),
+            template: template("base", &["EE"], None, None, 100),
+            created_from: StatusFrom::Live,
+            pruned: true,
+        };
+        let p = &plan_templates(&[pruned], &[user], &[&status])[0];
+        assert_eq!((p.pruned, p.matched, p.holders), (true, 0, 1));
     }
 }

@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 
 use super::GitopsError;
-use super::plan::{Change, FieldChange, ObjectPlan, PlanReport, PlannedAction};
+use super::plan::{Change, FieldChange, ObjectPlan, PlanReport, PlannedAction, StatusFrom, TemplatePlan};
+use crate::controller::license_template::plan::is_template_source;
 
 /// Output format of `plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -66,9 +67,19 @@ pub fn action_line(action: &PlannedAction) -> String {
             add,
             remove,
             properties,
+            provenance,
         } => {
-            let mut parts: Vec<String> = add.iter().map(|c| format!("+{c}")).collect();
-            parts.extend(remove.iter().map(|c| format!("-{c}")));
+            // Template provenance is shown (`+EE (Template/base)`, `-EE (was Template/base)`);
+            // manual choices go without.
+            let from = |code: &String, prefix: &str| {
+                provenance
+                    .get(code)
+                    .filter(|s| is_template_source(s))
+                    .map(|s| format!(" ({prefix}{s})"))
+                    .unwrap_or_default()
+            };
+            let mut parts: Vec<String> = add.iter().map(|c| format!("+{c}{}", from(c, ""))).collect();
+            parts.extend(remove.iter().map(|c| format!("-{c}{}", from(c, "was "))));
             parts.extend(properties.iter().map(field_diff));
             format!("licences: {}", parts.join(", "))
         }
@@ -139,8 +150,42 @@ fn reach_line(o: &ObjectPlan) -> String {
     }
 }
 
+/// One line per LicenseTemplate: whom it selects and applies to, as the controller counts.
+pub fn template_lines(t: &TemplatePlan) -> Vec<String> {
+    let mut header = format!("@ LicenseTemplate {}/{}  [{}]", t.namespace, t.name, t.source);
+    if t.created_from == StatusFrom::None {
+        header.push_str(" (new)");
+    }
+    let mut out = vec![header];
+    if t.pruned {
+        out.push(format!(
+            "    gone from the manifests: would be deleted and apply to nobody; {} user(s) hold licences from it (their removal is in those users' plans)",
+            t.holders
+        ));
+        return out;
+    }
+    let opt_in = if t.apply_to_existing_users {
+        format!(
+            "{} of them existing, reached through applyToExistingUsers (R-TPL-2)",
+            t.existing
+        )
+    } else {
+        "new users only: applyToExistingUsers off (R-TPL-2)".to_string()
+    };
+    out.push(format!(
+        "    selects {} WebexUser(s) of org {}; applies to {}, {opt_in}; Contact Center conflicts resolved: {} (R-CC-2)",
+        t.selected, t.org, t.matched, t.conflicts_resolved
+    ));
+    out
+}
+
 pub fn text(report: &PlanReport) -> String {
     let mut out = String::new();
+    for t in &report.templates {
+        for line in template_lines(t) {
+            let _ = writeln!(out, "{line}");
+        }
+    }
     for o in &report.objects {
         let _ = writeln!(out, "{}", header(o));
         for a in &o.actions {
@@ -212,9 +257,13 @@ mod tests {
                             display_name: Some("Ada".into()),
                         },
                         PlannedAction::Licenses {
-                            add: vec!["MS".into()],
-                            remove: vec!["EE".into()],
+                            add: vec!["MS".into(), "EE".into()],
+                            remove: vec!["CJPSTD".into(), "BCSTD".into()],
                             properties: vec![],
+                            provenance: [("MS", "Manual"), ("EE", "Template/base"), ("CJPSTD", "Template/agents")]
+                                .into_iter()
+                                .map(|(c, s)| (c.to_string(), s.to_string()))
+                                .collect(),
                         },
                     ],
                     false,
@@ -226,13 +275,56 @@ mod tests {
         let t = text(&report);
         assert_eq!(
             t,
-            "+ WebexUser team-a/ada <ada@acme.example>  [u.yaml#1 (line 1)]\n    create the person ada@acme.example (\"Ada\")\n    licences: +MS, -EE\n    would reach: Pending, Ready=False InvitePending: m\n! WebexUser team-a/ada <ada@acme.example>  [u.yaml#1 (line 1)]\n    blocked: LicenseNotInOrg: m (needs a spec or Webex change)\n\nPlan: 1 to create, 0 to adopt, 0 to update, 0 to deprovision, 1 blocked, 0 unchanged.\nnote: n\n"
+            "+ WebexUser team-a/ada <ada@acme.example>  [u.yaml#1 (line 1)]\n    create the person ada@acme.example (\"Ada\")\n    licences: +MS, +EE (Template/base), -CJPSTD (was Template/agents), -BCSTD\n    would reach: Pending, Ready=False InvitePending: m\n! WebexUser team-a/ada <ada@acme.example>  [u.yaml#1 (line 1)]\n    blocked: LicenseNotInOrg: m (needs a spec or Webex change)\n\nPlan: 1 to create, 0 to adopt, 0 to update, 0 to deprovision, 1 blocked, 0 unchanged.\nnote: n\n"
         );
         assert_eq!(report.exit_code, 2);
         let json: serde_json::Value = serde_json::from_str(&render(&report, OutputFormat::Json).unwrap()).unwrap();
         assert_eq!(json["objects"][0]["actions"][1]["type"], "licenses");
         assert_eq!(json["objects"][0]["actions"][0]["displayName"], "Ada");
+        assert_eq!(
+            json["objects"][0]["actions"][1]["provenance"],
+            serde_json::json!({"MS": "Manual", "EE": "Template/base", "CJPSTD": "Template/agents"})
+        );
         assert_eq!(json["objects"][1]["wouldReach"]["reason"], "LicenseNotInOrg");
         assert_eq!(json["exitCode"], 2);
+    }
+
+    #[test]
+    fn templates_are_listed_first_with_their_tally() {
+        let t = TemplatePlan {
+            source: "t.yaml#1 (line 1)".into(),
+            name: "base".into(),
+            namespace: "team-a".into(),
+            org: "acme".into(),
+            created_from: StatusFrom::None,
+            pruned: false,
+            apply_to_existing_users: true,
+            selected: 3,
+            matched: 2,
+            existing: 1,
+            conflicts_resolved: 1,
+            holders: 0,
+        };
+        let pruned = TemplatePlan {
+            name: "old".into(),
+            created_from: StatusFrom::Live,
+            pruned: true,
+            holders: 4,
+            ..t.clone()
+        };
+        let mut report = PlanReport::new(vec![], vec![]);
+        report.templates = vec![t, pruned];
+        let text = text(&report);
+        assert!(
+            text.starts_with(
+                "@ LicenseTemplate team-a/base  [t.yaml#1 (line 1)] (new)\n    selects 3 WebexUser(s) of org acme; applies to 2, 1 of them existing, reached through applyToExistingUsers (R-TPL-2); Contact Center conflicts resolved: 1 (R-CC-2)\n@ LicenseTemplate team-a/old  [t.yaml#1 (line 1)]\n    gone from the manifests: would be deleted and apply to nobody; 4 user(s) hold licences from it (their removal is in those users' plans)\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(report.exit_code, 0, "a template writes nothing itself");
+        let json: serde_json::Value = serde_json::from_str(&render(&report, OutputFormat::Json).unwrap()).unwrap();
+        assert_eq!(json["templates"][0]["matched"], 2);
+        assert_eq!(json["templates"][0]["createdFrom"], "none");
+        assert_eq!(json["templates"][1]["pruned"], true);
     }
 }
