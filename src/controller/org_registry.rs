@@ -64,7 +64,16 @@ pub struct OrgRegistry {
     people: Mutex<HashMap<String, usize>>,
     /// Seats reserved per org (see `Seats`).
     seats: Mutex<HashMap<String, Seats>>,
+    /// Per org, when the last Contact Center "synchronise users" began (see
+    /// [`OrgRegistry::contact_center_sync_gate`]).
+    contact_center_syncs: Mutex<HashMap<String, ContactCenterSyncGate>>,
 }
+
+/// One org's Contact Center synchronisation: held while a sync is prepared and sent, and
+/// remembering when the last successful one began. Synchronising covers every user of the org
+/// (R-CC-6: Control Hub's "Synchronize Users"), so a sync that began after a user's licence
+/// change covers that user.
+pub type ContactCenterSyncGate = Arc<tokio::sync::Mutex<Option<std::time::Instant>>>;
 
 /// Seat reservations of one org. Webex draws a licence unit only at the holder's first sign-in
 /// (R-USER-10), so `consumedUnits` does not count licences assigned to pending users: the
@@ -247,6 +256,12 @@ impl OrgRegistry {
     }
 
     /// The org's budget, created on first use and reconfigured when the spec changes.
+    /// The Contact Center sync gate of org `name` (created on first use).
+    pub fn contact_center_sync_gate(&self, name: &str) -> ContactCenterSyncGate {
+        let mut gates = self.contact_center_syncs.lock().unwrap_or_else(|p| p.into_inner());
+        gates.entry(name.to_string()).or_default().clone()
+    }
+
     pub fn budget_for(&self, name: &str, config: BudgetConfig) -> Arc<Budget> {
         let mut budgets = self.budgets.write().unwrap_or_else(|p| p.into_inner());
         let budget = budgets

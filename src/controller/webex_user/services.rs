@@ -11,12 +11,10 @@
 
 use std::collections::BTreeMap;
 
-use kube::api::Api;
 use kube::{Resource, ResourceExt};
 
 use crate::api::common::ManagementPolicy;
 use crate::api::conditions::{self, ConditionUpdate};
-use crate::api::webex_org::{Backend, WebexOrg};
 use crate::api::webex_user::{WebexUser, WebexUserStatus};
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, webex_err};
@@ -336,55 +334,62 @@ async fn contact_center(
     else {
         return Ok(());
     };
-    // The backend kind is on the WebexOrg; read only when a sync is due (rare).
-    let orgs: Api<WebexOrg> = Api::all(ctx.client.clone());
-    let backend = orgs
-        .get_opt(&user.spec.org_ref.name)
-        .await
-        .map_err(|source| ReconcileError::Kube {
-            context: "read the WebexOrg for the Contact Center sync",
-            source,
-        })?
-        .map(|o| o.spec.backend)
-        .unwrap_or_default();
     let reference = user.object_ref(&());
     let now = jiff::Timestamp::now();
     let generation = user.meta().generation;
-    let update = match backend {
-        Backend::Simulator => {
-            org.client
-                .synchronize_contact_center_users(&org.facts.org_id, true)
-                .await
-                .map_err(webex_err("synchronise users to Contact Center"))?;
-            let message = format!(
-                "synchronised users to Contact Center after the licence change to {} (R-CC-6)",
-                current.as_deref().unwrap_or("none")
-            );
-            ctx.event(
-                &reference,
-                false,
-                "ContactCenterSynchronized",
-                "SynchronizeUsers",
-                message.clone(),
-            )
-            .await;
-            ConditionUpdate::new(CONTACT_CENTER_SYNCED, true, "Synchronized", message)
-        }
-        Backend::Webex => {
-            let message = contact_center_sync::control_hub_message(current.as_deref());
-            ctx.event(
-                &reference,
-                true,
-                "SynchronizeUsersInControlHub",
-                "SynchronizeUsers",
-                message.clone(),
-            )
-            .await;
-            ConditionUpdate::new(CONTACT_CENTER_SYNCED, false, "SynchronizeUsersInControlHub", message)
-        }
+    let update = if org.simulator {
+        synchronise_once_covered(ctx, &user.spec.org_ref.name, org).await?;
+        let message = format!(
+            "synchronised users to Contact Center after the licence change to {} (R-CC-6)",
+            current.as_deref().unwrap_or("none")
+        );
+        ctx.event(
+            &reference,
+            false,
+            "ContactCenterSynchronized",
+            "SynchronizeUsers",
+            message.clone(),
+        )
+        .await;
+        ConditionUpdate::new(CONTACT_CENTER_SYNCED, true, "Synchronized", message)
+    } else {
+        let message = contact_center_sync::control_hub_message(current.as_deref());
+        ctx.event(
+            &reference,
+            true,
+            "SynchronizeUsersInControlHub",
+            "SynchronizeUsers",
+            message.clone(),
+        )
+        .await;
+        ConditionUpdate::new(CONTACT_CENTER_SYNCED, false, "SynchronizeUsersInControlHub", message)
     };
     status.conditions = conditions::merge(&status.conditions, &[update], generation, now);
     status.contact_center_synced = synced;
-    tracing::info!(name = %user.name_any(), "Contact Center sync handled");
+    tracing::debug!(name = %user.name_any(), "Contact Center sync handled");
     Ok(())
 }
+
+/// Waits until a Contact Center sync that began after this user's licence change has succeeded:
+/// one sync covers every user of the org (R-CC-6), so a bulk change (a LicenseTemplate edit
+/// touching thousands of users) costs a sync per [`SYNC_GATHER`], not one per user.
+async fn synchronise_once_covered(ctx: &Context, org_name: &str, org: &OrgHandle) -> Result<(), ReconcileError> {
+    let changed_before = std::time::Instant::now();
+    let gate = ctx.orgs.contact_center_sync_gate(org_name);
+    let mut last_began = gate.lock().await;
+    if last_began.is_some_and(|began| began >= changed_before) {
+        return Ok(());
+    }
+    // Let the licence changes of the same wave queue behind this one and share its sync.
+    tokio::time::sleep(SYNC_GATHER).await;
+    let began = std::time::Instant::now();
+    org.client
+        .synchronize_contact_center_users(&org.facts.org_id, true)
+        .await
+        .map_err(webex_err("synchronise users to Contact Center"))?;
+    *last_began = Some(began);
+    Ok(())
+}
+
+/// How long a sync waits for other users' licence changes to join it.
+const SYNC_GATHER: std::time::Duration = std::time::Duration::from_millis(500);
