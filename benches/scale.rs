@@ -692,6 +692,9 @@ struct Bulk {
     converge_seconds: f64,
     calls: Counters,
     cpu_seconds: f64,
+    /// The controller's peak RSS (KiB) before and after the bulk change: which phase set it.
+    peak_before_kib: u64,
+    peak_after_kib: u64,
 }
 
 async fn bulk_change(
@@ -737,6 +740,8 @@ async fn bulk_change(
         converge_seconds: converge.as_secs_f64(),
         calls: minus(&after, &before),
         cpu_seconds: proc_after.cpu_seconds - proc_before.cpu_seconds,
+        peak_before_kib: proc_before.peak_rss_kib,
+        peak_after_kib: proc_after.peak_rss_kib,
     })
 }
 
@@ -910,6 +915,13 @@ impl Report {
             self.proc_at_end.rss_kib as f64 / 1024.0,
             self.proc_at_end.cpu_seconds
         );
+        if let Some(b) = &self.bulk {
+            println!(
+                "peak RSS before the bulk change {:.1} MiB (cold starts and steady state), after it {:.1} MiB",
+                b.peak_before_kib as f64 / 1024.0,
+                b.peak_after_kib as f64 / 1024.0
+            );
+        }
         println!("benchmark wall time {:.0} s", total.as_secs_f64());
     }
 }
