@@ -48,6 +48,8 @@ pub async fn run(ctx: Arc<Context>, users: Store<WebexUser>, mut trigger: mpsc::
                 continue;
             }
             *due = now + jittered(interval);
+            // Steady state: the last listing would otherwise live on beside the new one (issue 8).
+            ctx.listings.release_if_idle(&org_name);
             let began = jiff::Timestamp::now();
             let people = match handle.client.background().list_people(PEOPLE_PAGE_SIZE).await {
                 Ok(people) => people,

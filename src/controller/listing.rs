@@ -171,6 +171,23 @@ impl Listings {
         *self.org(org).latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(snapshot);
     }
 
+    /// Drops the org's listing when no reconcile of the org is reading or queued: drift
+    /// detection calls it before it lists again, so that in steady state two listings of the
+    /// org (the last one and the one being read) are never held at once. While reconciles wait
+    /// (a cold start, a bulk change) the listing stays: they read from it.
+    pub fn release_if_idle(&self, org: &str) -> bool {
+        let listings = self.org(org);
+        if listings.reading.load(Ordering::Relaxed) > 0 {
+            return false;
+        }
+        listings
+            .latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .is_some()
+    }
+
     /// Forgets the org's listing: it proved out of date.
     pub fn invalidate(&self, org: &str) {
         *self.org(org).latest.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -284,6 +301,20 @@ mod tests {
             !s.fresh(Some(began)),
             "a listing that began before the last status write is not used"
         );
+    }
+
+    #[test]
+    fn an_idle_org_releases_its_listing_a_busy_one_keeps_it() {
+        let listings = Listings::default();
+        let snapshot = Arc::new(Snapshot::new(jiff::Timestamp::now(), vec![person("a", "a@x.example")]));
+        listings.publish("acme", snapshot.clone());
+        let reader = listings.reading("acme");
+        assert!(!listings.release_if_idle("acme"), "a reconcile reads: kept");
+        assert!(Listings::usable(&listings.org("acme"), None).is_some());
+        drop(reader);
+        assert!(listings.release_if_idle("acme"), "nobody reads: released");
+        assert!(Listings::usable(&listings.org("acme"), None).is_none());
+        assert!(!listings.release_if_idle("acme"), "nothing left to release");
     }
 
     #[tokio::test]
