@@ -171,21 +171,18 @@ impl Listings {
         *self.org(org).latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(snapshot);
     }
 
-    /// Drops the org's listing when no reconcile of the org is reading or queued: drift
-    /// detection calls it before it lists again, so that in steady state two listings of the
-    /// org (the last one and the one being read) are never held at once. While reconciles wait
-    /// (a cold start, a bulk change) the listing stays: they read from it.
+    /// Drops the org's listing when no reconcile of the org is reading or queued, or when it is
+    /// too old to be read anyway: drift detection calls it before it lists again, so that two
+    /// listings of the org (the last one and the one being read) are not held at once. While
+    /// reconciles wait (a cold start, a bulk change) a fresh listing stays: they read from it.
     pub fn release_if_idle(&self, org: &str) -> bool {
         let listings = self.org(org);
-        if listings.reading.load(Ordering::Relaxed) > 0 {
+        let mut latest = listings.latest.lock().unwrap_or_else(|p| p.into_inner());
+        let stale = latest.as_ref().is_some_and(|s| s.at.elapsed() > MAX_AGE);
+        if listings.reading.load(Ordering::Relaxed) > 0 && !stale {
             return false;
         }
-        listings
-            .latest
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-            .is_some()
+        latest.take().is_some()
     }
 
     /// Forgets the org's listing: it proved out of date.
@@ -245,6 +242,9 @@ impl Listings {
                 match Self::usable(&listings, not_before) {
                     Some(s) => s,
                     None => {
+                        // The new listing replaces the old one: do not hold both while reading
+                        // (readers arriving meanwhile wait at the gate for the new one).
+                        listings.latest.lock().unwrap_or_else(|p| p.into_inner()).take();
                         let began = jiff::Timestamp::now();
                         let people = match client.list_people(PEOPLE_PAGE_SIZE).await {
                             Ok(people) => people,
