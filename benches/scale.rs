@@ -168,6 +168,8 @@ fn start_controller(cp: &ControlPlane, dir: &Path, args: &Args) -> anyhow::Resul
         ("WEBEX_OPERATOR_METRICS_ADDR", "127.0.0.1:0".to_string()),
         ("WEBEX_OPERATOR_LEADER_ELECTION", "false".to_string()),
         ("WEBEX_OPERATOR_DRIFT_INTERVAL_SECONDS", args.drift_seconds.to_string()),
+        // As the Helm chart runs it (values.yaml `controller.mallocArenaMax`).
+        ("MALLOC_ARENA_MAX", "2".to_string()),
     ];
     let mut argv: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     argv.extend(
@@ -568,8 +570,9 @@ async fn steady_state(
         args.drift_seconds, phase.n
     );
     let deadline = Instant::now() + Duration::from_secs(4 * args.drift_seconds + 120);
-    // Pages of one run follow each other within tens of milliseconds; runs are an interval apart.
-    let quiet = Duration::from_millis((args.drift_seconds * 1000 / 4).min(2000));
+    // Pages of one run follow each other within tens of milliseconds (seconds when the machine
+    // is loaded); runs are an interval apart.
+    let quiet = Duration::from_millis((args.drift_seconds * 1000 / 4).min(5000));
     let org = &phase.seeded.org_id;
     // The tail of the cold start (and a drift run under way) first.
     let before = wait_for_quiet(control, org, quiet, deadline).await?;
