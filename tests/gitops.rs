@@ -291,7 +291,13 @@ async fn plan_reads_kustomize_output_on_stdin_and_exits_0_without_changes() {
     let stream = [
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a}\n".to_string(),
         org_manifest(sim, "acme", json!({})),
-        user_manifest("acme", "ada", json!({"email": email, "firstName": "Ada"}), Some(status)),
+        user_manifest(
+            "acme",
+            "ada",
+            json!({"email": email, "firstName": "Ada",
+                   "trackingCodes": [{"siteUrl": "acme.webex.com", "codes": {"Department": "R&D"}}]}),
+            Some(status),
+        ),
     ]
     .join("---\n");
     let mut child = Command::new(BIN)
@@ -319,6 +325,10 @@ async fn plan_reads_kustomize_output_on_stdin_and_exits_0_without_changes() {
     assert!(stdout.contains("= WebexUser team-a/ada"), "{stdout}");
     assert!(stdout.contains("<stdin>#3 (line"), "{stdout}");
     assert!(stdout.contains("note: 1 object(s) of other kinds ignored"), "{stdout}");
+    assert!(
+        stdout.contains("1 WebexUser(s) set callingSettings or trackingCodes, which plan does not compare"),
+        "{stdout}"
+    );
 }
 
 #[tokio::test]

@@ -1086,6 +1086,16 @@ pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
     if !inputs.ignored.is_empty() {
         notes.push(format!("{} object(s) of other kinds ignored", inputs.ignored.len()));
     }
+    let unplanned_details = inputs
+        .users
+        .iter()
+        .filter(|u| u.object.spec.calling_settings.is_some() || u.object.spec.tracking_codes.is_some())
+        .count();
+    if unplanned_details > 0 {
+        notes.push(format!(
+            "{unplanned_details} WebexUser(s) set callingSettings or trackingCodes, which plan does not compare with Webex: the controller may still change them (R-USER-16, R-USER-8) where this plan shows no change"
+        ));
+    }
     if objects
         .iter()
         .any(|o| o.kind == "WebexUser" && o.status_from == Some(StatusFrom::None) && o.change != Change::Create)
