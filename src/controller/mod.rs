@@ -115,16 +115,14 @@ pub async fn run(
                 tracing::debug!(%error, "LicenseTemplate reconcile error");
             }
         });
-    let last_org_keys: std::sync::Mutex<std::collections::HashMap<String, String>> = Default::default();
+    let user_org_triggers = OrgTriggers::default();
     let user_controller = user_controller
         // A WebexOrg that becomes ready (or changes) re-reconciles the users that use it.
         .watches(orgs, watcher::Config::default(), move |org| {
             let name = org.name_any();
             // Only a change that matters to users (spec, readiness, org id) re-reconciles them;
             // licence counts moving as people sign in do not.
-            let key = org_trigger_key(&org);
-            let mut seen = last_org_keys.lock().unwrap_or_else(|p| p.into_inner());
-            if seen.get(&name) == Some(&key) {
+            if !user_org_triggers.changed(&org) {
                 // Licence units moved: users waiting for a seat look again (R-USER-10).
                 return user_store
                     .state()
@@ -133,7 +131,6 @@ pub async fn run(
                     .map(|u| ObjectRef::from_obj(&*u))
                     .collect::<Vec<_>>();
             }
-            seen.insert(name.clone(), key);
             user_store
                 .state()
                 .into_iter()
@@ -180,19 +177,16 @@ pub async fn run(
         external_store.clone(),
         accepted_tx,
     ));
-    let last_org_keys_ext: std::sync::Mutex<std::collections::HashMap<String, String>> = Default::default();
+    let external_org_triggers = OrgTriggers::default();
     let external_controller = external_controller
         .watches(
             Api::<WebexOrg>::all(client.clone()),
             watcher::Config::default(),
             move |org| {
-                let name = org.name_any();
-                let key = org_trigger_key(&org);
-                let mut seen = last_org_keys_ext.lock().unwrap_or_else(|p| p.into_inner());
-                if seen.get(&name) == Some(&key) {
+                if !external_org_triggers.changed(&org) {
                     return Vec::new();
                 }
-                seen.insert(name.clone(), key);
+                let name = org.name_any();
                 external_store
                     .state()
                     .into_iter()
@@ -228,19 +222,16 @@ pub async fn run(
         .predicate_filter(desired_state_changed, Default::default());
     let claim_controller = Controller::for_stream(claim_changes, claim_reader);
     let claim_store = claim_controller.store();
-    let last_org_keys_claim: std::sync::Mutex<std::collections::HashMap<String, String>> = Default::default();
+    let claim_org_triggers = OrgTriggers::default();
     let claim_controller = claim_controller
         .watches(
             Api::<WebexOrg>::all(client.clone()),
             watcher::Config::default(),
             move |org| {
-                let name = org.name_any();
-                let key = org_trigger_key(&org);
-                let mut seen = last_org_keys_claim.lock().unwrap_or_else(|p| p.into_inner());
-                if seen.get(&name) == Some(&key) {
+                if !claim_org_triggers.changed(&org) {
                     return Vec::new();
                 }
-                seen.insert(name.clone(), key);
+                let name = org.name_any();
                 claim_store
                     .state()
                     .into_iter()
@@ -309,6 +300,24 @@ fn desired_state_changed<K: Resource>(object: &K) -> Option<u64> {
         .map(|t| t.0.as_second())
         .hash(&mut hasher);
     Some(hasher.finish())
+}
+
+/// Each WebexOrg's last [`org_trigger_key`]: an org's watch event re-reconciles the objects
+/// that use it only when the key changed (licence counts moving as people sign in do not).
+#[derive(Default)]
+struct OrgTriggers(std::sync::Mutex<std::collections::HashMap<String, String>>);
+
+impl OrgTriggers {
+    /// Whether `org` changed in a way that matters to the objects using it; remembers it.
+    fn changed(&self, org: &WebexOrg) -> bool {
+        let key = org_trigger_key(org);
+        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.get(&org.name_any()) == Some(&key) {
+            return false;
+        }
+        seen.insert(org.name_any(), key);
+        true
+    }
 }
 
 fn org_trigger_key(org: &WebexOrg) -> String {
