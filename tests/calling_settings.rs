@@ -69,7 +69,7 @@ async fn person(sim: &SimProcess, org: &SeededOrg, email: &str) -> Person {
 
 async fn feature(sim: &SimProcess, org: &SeededOrg, person_id: &str, f: CallingFeature) -> Value {
     webex(sim, org)
-        .get_calling_feature(person_id, f)
+        .get_calling_feature(person_id, f, true)
         .await
         .unwrap_or_else(|e| panic!("GET {f:?}: {e}"))
 }
@@ -78,6 +78,7 @@ async fn feature_puts(sim: &SimProcess, org: &SeededOrg) -> u64 {
     let counters = sim.control().counters_for(&org.org_id).await.expect("counters");
     counters.total("PUT /v1/people/{personId}/features/{feature}")
         + counters.total("PUT /v1/telephony/config/people/{personId}/{feature}")
+        + counters.total("PUT /_sim/hub/people/{personId}/calling/{feature}")
 }
 
 fn calling_user(ns: &str, domain: &str, name: &str, ext: &str, settings: Value) -> Value {
@@ -192,7 +193,7 @@ async fn calling_settings_are_set_changed_corrected_and_left_alone_when_unset() 
 
     // Drift: someone turns call waiting back on in Webex; the next reconcile corrects it.
     webex(sim, &seeded)
-        .put_calling_feature(&id, CallingFeature::CallWaiting, &json!({"enabled": true}))
+        .put_calling_feature(&id, CallingFeature::CallWaiting, &json!({"enabled": true}), true)
         .await
         .expect("change by hand");
     wait_until(Duration::from_secs(30), "call waiting corrected", || async {
@@ -216,11 +217,11 @@ async fn calling_settings_are_set_changed_corrected_and_left_alone_when_unset() 
     tokio::time::sleep(Duration::from_secs(2)).await;
     let by_hand = webex(sim, &seeded);
     by_hand
-        .put_calling_feature(&id, CallingFeature::DoNotDisturb, &json!({"enabled": true}))
+        .put_calling_feature(&id, CallingFeature::DoNotDisturb, &json!({"enabled": true}), true)
         .await
         .expect("dnd by hand");
     by_hand
-        .put_calling_feature(&id, CallingFeature::Hoteling, &json!({"enabled": false}))
+        .put_calling_feature(&id, CallingFeature::Hoteling, &json!({"enabled": false}), true)
         .await
         .expect("hoteling by hand");
     tokio::time::sleep(Duration::from_secs(7)).await;
@@ -267,7 +268,7 @@ async fn calling_settings_without_a_calling_licence_get_a_reason_not_a_failure_l
     // The simulator refuses Calling settings of a person without Calling, as the real service.
     let id = person(sim, &seeded, &format!("dan@{domain}")).await.id;
     let refused = webex(sim, &seeded)
-        .get_calling_feature(&id, CallingFeature::DoNotDisturb)
+        .get_calling_feature(&id, CallingFeature::DoNotDisturb, true)
         .await
         .expect_err("no Calling, no settings");
     assert_eq!(refused.status(), Some(404));
@@ -529,7 +530,7 @@ async fn report_only_drift_and_observe_only_do_not_write_calling_settings() {
     );
     // Changed by hand: reported at the next reconcile (resync), not corrected.
     webex(sim, &seeded)
-        .put_calling_feature(&id, CallingFeature::CallWaiting, &json!({"enabled": true}))
+        .put_calling_feature(&id, CallingFeature::CallWaiting, &json!({"enabled": true}), true)
         .await
         .expect("change by hand");
     let kim = wait_reason(&client, &ns, "kim", "DriftDetected").await;
@@ -650,6 +651,57 @@ fn expected(flag: bool, dest: &str) -> Vec<(CallingFeature, &'static str, Value)
         ),
         (CallingFeature::Hoteling, "/enabled", json!(flag)),
         (CallingFeature::CallerId, "/blockInForwardCallsEnabled", json!(flag)),
+        (CallingFeature::Voicemail, "/enabled", json!(flag)),
+        (CallingFeature::Voicemail, "/sendBusyCalls/enabled", json!(flag)),
+        (
+            CallingFeature::Voicemail,
+            "/sendUnansweredCalls/numberOfRings",
+            json!(if flag { 6 } else { 2 }),
+        ),
+        (CallingFeature::Voicemail, "/emailCopyOfMessage/enabled", json!(flag)),
+        (
+            CallingFeature::Voicemail,
+            "/emailCopyOfMessage/emailId",
+            json!(format!("vm{flag}@acme.example")),
+        ),
+        (
+            CallingFeature::ExecutiveAssistant,
+            "/type",
+            json!(if flag { "EXECUTIVE" } else { "EXECUTIVE_ASSISTANT" }),
+        ),
+        (CallingFeature::SimultaneousRing, "/enabled", json!(flag)),
+        (
+            CallingFeature::SimultaneousRing,
+            "/doNotRingIfOnCallEnabled",
+            json!(!flag),
+        ),
+        (
+            CallingFeature::SimultaneousRing,
+            "/phoneNumbers/0/phoneNumber",
+            json!(dest),
+        ),
+        (
+            CallingFeature::SimultaneousRing,
+            "/phoneNumbers/0/answerConfirmationRequiredEnabled",
+            json!(flag),
+        ),
+        (CallingFeature::SequentialRing, "/enabled", json!(flag)),
+        (
+            CallingFeature::SequentialRing,
+            "/baseLocationNumberOfRings",
+            json!(if flag { 4 } else { 2 }),
+        ),
+        (
+            CallingFeature::SequentialRing,
+            "/phoneNumbers/0/numberOfRings",
+            json!(if flag { 5 } else { 3 }),
+        ),
+        (
+            CallingFeature::SequentialRing,
+            "/phoneNumbers/1/phoneNumber",
+            json!("+14085550177"),
+        ),
+        (CallingFeature::PriorityAlert, "/enabled", json!(flag)),
     ]
 }
 
@@ -667,7 +719,26 @@ fn settings(flag: bool, dest: &str) -> Value {
         "anonymousCallRejection": {"enabled": flag},
         "singleNumberReach": {"enabled": flag, "alertAllNumbersForClickToDialCallsEnabled": !flag},
         "hoteling": {"enabled": flag},
-        "callerIdBlocking": {"blockInForwardCallsEnabled": flag}
+        "callerIdBlocking": {"blockInForwardCallsEnabled": flag},
+        "voicemail": {
+            "enabled": flag,
+            "sendBusyCalls": {"enabled": flag},
+            "sendUnansweredCalls": {"numberOfRings": if flag { 6 } else { 2 }},
+            "emailCopyOfMessage": {"enabled": flag, "emailId": format!("vm{flag}@acme.example")}
+        },
+        "executiveAssistant": {"type": if flag { "EXECUTIVE" } else { "EXECUTIVE_ASSISTANT" }},
+        "simultaneousRing": {
+            "enabled": flag, "doNotRingIfOnCallEnabled": !flag,
+            "phoneNumbers": [{"phoneNumber": dest, "answerConfirmationRequiredEnabled": flag}]
+        },
+        "sequentialRing": {
+            "enabled": flag, "baseLocationNumberOfRings": if flag { 4 } else { 2 },
+            "phoneNumbers": [
+                {"phoneNumber": dest, "numberOfRings": if flag { 5 } else { 3 }},
+                {"phoneNumber": "+14085550177"}
+            ]
+        },
+        "priorityAlert": {"enabled": flag}
     })
 }
 
@@ -728,7 +799,10 @@ async fn every_setting_is_set_changed_and_left_alone_once_unset() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let webex = webex(sim, &seeded);
     for (f, body) in desired_bodies(&settings(true, "+14085550122")) {
-        webex.put_calling_feature(&id, f, &body).await.expect("change by hand");
+        webex
+            .put_calling_feature(&id, f, &body, true)
+            .await
+            .expect("change by hand");
     }
     let puts = feature_puts(sim, &seeded).await;
     tokio::time::sleep(Duration::from_secs(7)).await;
@@ -756,5 +830,95 @@ fn desired_bodies(settings: &Value) -> Vec<(CallingFeature, Value)> {
         (CallingFeature::SingleNumberReach, settings["singleNumberReach"].clone()),
         (CallingFeature::Hoteling, settings["hoteling"].clone()),
         (CallingFeature::CallerId, settings["callerIdBlocking"].clone()),
+        (CallingFeature::Voicemail, settings["voicemail"].clone()),
+        (
+            CallingFeature::ExecutiveAssistant,
+            settings["executiveAssistant"].clone(),
+        ),
+        (CallingFeature::SimultaneousRing, settings["simultaneousRing"].clone()),
+        (CallingFeature::SequentialRing, settings["sequentialRing"].clone()),
+        (CallingFeature::PriorityAlert, settings["priorityAlert"].clone()),
     ]
+}
+
+#[tokio::test]
+async fn control_hub_only_settings_are_reported_against_the_real_service() {
+    let (client, ns, sim) = setup("callhub").await;
+    let (domain, seeded) = org(&client, sim, &ns, json!({"backend": "Webex"})).await;
+    let with = |settings: Value| with_location(calling_user(&ns, &domain, "ivy", "5601", settings), &seeded);
+    apply_user(
+        &client,
+        &ns,
+        "ivy",
+        with(json!({
+            "doNotDisturb": {"enabled": true},
+            "simultaneousRing": {"enabled": true, "phoneNumbers": [{"phoneNumber": "+14085550166"}]},
+            "priorityAlert": {"enabled": true}
+        })),
+    )
+    .await;
+    let id = {
+        wait_until(Duration::from_secs(60), "Ivy in Webex", || async {
+            sim.control()
+                .person_by_email(&seeded.org_id, &format!("ivy@{domain}"))
+                .await
+                .ok()
+                .flatten()
+                .is_some()
+        })
+        .await;
+        person(sim, &seeded, &format!("ivy@{domain}")).await.id
+    };
+    let condition = |u: WebexUser| {
+        u.status
+            .and_then(|s| webex_operator::api::conditions::find(&s.conditions, "CallingSettingsInControlHub").cloned())
+    };
+    let mut seen = None;
+    for _ in 0..150 {
+        seen = condition(user(&client, &ns, "ivy").await);
+        if seen.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let seen = seen.expect("CallingSettingsInControlHub condition");
+    assert_eq!(
+        (seen.status.as_str(), seen.reason.as_str()),
+        ("True", "SetInControlHub")
+    );
+    assert!(
+        seen.message.contains("simultaneousRing, priorityAlert") && seen.message.contains("R-USER-16"),
+        "{}",
+        seen.message
+    );
+    // What the public API reaches is still managed, and Ready does not wait for Control Hub.
+    wait_until(Duration::from_secs(30), "DND set", || async {
+        feature(sim, &seeded, &id, CallingFeature::DoNotDisturb).await["enabled"] == json!(true)
+    })
+    .await;
+    wait_reason(&client, &ns, "ivy", "InvitePending").await;
+    // Nothing was sent to the simulator's Control Hub stand-in (counted before this test reads it).
+    let counters = sim.control().counters_for(&seeded.org_id).await.expect("counters");
+    assert_eq!(
+        counters.total("GET /_sim/hub/people/{personId}/calling/{feature}")
+            + counters.total("PUT /_sim/hub/people/{personId}/calling/{feature}"),
+        0
+    );
+    assert_eq!(
+        feature(sim, &seeded, &id, CallingFeature::SimultaneousRing).await["enabled"],
+        json!(false)
+    );
+    let events = events_for(&client, &ns, "ivy").await;
+    assert!(
+        events
+            .iter()
+            .any(|(kind, reason, _)| kind == "Warning" && reason == "SetInControlHub"),
+        "a Warning Event tells the admin: {events:?}"
+    );
+    // Dropping them from the spec clears the condition.
+    apply_user(&client, &ns, "ivy", with(json!({"doNotDisturb": {"enabled": true}}))).await;
+    wait_until(Duration::from_secs(30), "condition cleared", || async {
+        condition(user(&client, &ns, "ivy").await).is_none()
+    })
+    .await;
 }

@@ -39,6 +39,25 @@ pub struct CallingSettings {
     /// Caller ID blocking.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_id_blocking: Option<CallerIdBlocking>,
+    /// Simultaneous ring: calls ring up to 10 other numbers at the same time. Webex has no admin
+    /// API for it (only the user's own); against the real service the admin is told to set it in
+    /// Control Hub. Schedules (criteria) are not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simultaneous_ring: Option<SimultaneousRing>,
+    /// Sequential ring: calls ring up to 5 other numbers one after another. Control Hub only, as
+    /// simultaneous ring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequential_ring: Option<SequentialRing>,
+    /// Priority alert: a distinctive ring for calls that match the user's criteria. Control Hub
+    /// only, as simultaneous ring; the criteria themselves are not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_alert: Option<Toggle>,
+    /// Voicemail: when calls go to voicemail, and an email copy of each message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voicemail: Option<Voicemail>,
+    /// Executive / executive assistant role of the user. Who assists whom is not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executive_assistant: Option<ExecutiveAssistant>,
 }
 
 impl CallingSettings {
@@ -170,6 +189,129 @@ pub struct CallerIdBlocking {
     /// Hide the user's caller id on calls they forward.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_in_forward_calls_enabled: Option<bool>,
+}
+
+/// Simultaneous ring.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SimultaneousRing {
+    /// Simultaneous ring on or off; unset: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The other numbers do not ring while the user is on a call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub do_not_ring_if_on_call_enabled: Option<bool>,
+    /// The numbers to ring, as a whole list (order kept); unset: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 10))]
+    pub phone_numbers: Option<Vec<RingNumber>>,
+}
+
+/// Sequential ring.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SequentialRing {
+    /// Sequential ring on or off; unset: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The user's own devices ring first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ring_base_location_first_enabled: Option<bool>,
+    /// Rings on the user's own devices before the other numbers (2 to 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 2, max = 20))]
+    pub base_location_number_of_rings: Option<u32>,
+    /// Go on to the other numbers when the user is busy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continue_if_base_location_is_busy_enabled: Option<bool>,
+    /// The caller may press # to go to voicemail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calls_to_voicemail_enabled: Option<bool>,
+    /// The numbers to ring in turn, as a whole list (order kept); unset: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 5))]
+    pub phone_numbers: Option<Vec<RingNumber>>,
+}
+
+/// One number that simultaneous or sequential ring calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RingNumber {
+    /// The number, E.164 or an extension.
+    #[schemars(regex(pattern = r"^\+?[0-9*#]{2,30}$"))]
+    pub phone_number: String,
+    /// The called party must press 1 to take the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_confirmation_required_enabled: Option<bool>,
+    /// Rings before the next number (sequential ring only, 2 to 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 2, max = 20))]
+    pub number_of_rings: Option<u32>,
+}
+
+/// Voicemail.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Voicemail {
+    /// Voicemail on or off; unset: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Every call goes to voicemail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_all_calls: Option<Toggle>,
+    /// Calls go to voicemail when the user is busy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_busy_calls: Option<Toggle>,
+    /// Unanswered calls go to voicemail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_unanswered_calls: Option<VoicemailUnanswered>,
+    /// An email copy of each message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_copy_of_message: Option<VoicemailEmailCopy>,
+}
+
+/// Unanswered calls to voicemail.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VoicemailUnanswered {
+    /// On or off; unset: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Rings before the call goes to voicemail (2 to 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 2, max = 20))]
+    pub number_of_rings: Option<u32>,
+}
+
+/// Email copy of voicemail messages. Enabling needs an address (in the spec or already in Webex).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VoicemailEmailCopy {
+    /// On or off; unset: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Where the copies go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 3, max = 254))]
+    pub email_id: Option<String>,
+}
+
+/// The executive / executive assistant feature of a user.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutiveAssistant {
+    /// The user's role; unset: not managed.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub role: Option<ExecutiveRole>,
+}
+
+/// Wire values of the executive / executive assistant feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutiveRole {
+    Unassigned,
+    Executive,
+    ExecutiveAssistant,
 }
 
 /// A user's tracking code values on one Meetings site (R-USER-8).

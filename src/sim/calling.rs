@@ -8,6 +8,11 @@
 //! licence: 404 with error code 4008 "User not found" (assumed: the Calling back end does not
 //! know the person). Unknown field or wrong type: 400.
 //!
+//! Simulator-only Control Hub stand-in (the operator calls it with the org's token; counted,
+//! rate-limited and fault-injected like the public API): `GET/PUT /_sim/hub/people/{personId}/
+//! calling/{feature}` for simultaneous ring, sequential ring and priority alert, which the public
+//! API has for workspaces and for the user's own token only.
+//!
 //! Simulator-only control routes: `PUT /_sim/orgs/{orgId}/calling-fault` arms R-USER-11 for
 //! people who get a Calling licence from then on; `POST /_sim/orgs/{orgId}/contact-center/
 //! synchronize-users` is the Control Hub button of R-CC-6 (no public API), and `GET
@@ -28,7 +33,7 @@ use crate::sim::auth::Caller;
 use crate::sim::error::ApiError;
 use crate::sim::state::{Org, SimPerson, State as SimState, person_uuid};
 use crate::sim::{AppState, parse_json};
-use crate::webex::calling::CallingFeature;
+use crate::webex::calling::{CallingFeature, FeatureFamily};
 
 /// Error code of the Calling API for a person it does not know (no Calling licence).
 pub const CALLING_USER_NOT_FOUND: i64 = 4008;
@@ -119,13 +124,76 @@ pub fn defaults(feature: CallingFeature) -> Value {
             "types": ["DIRECT_LINE"], "selected": "DIRECT_LINE",
             "externalCallerIdNamePolicy": "DIRECT_LINE", "blockInForwardCallsEnabled": false
         }),
+        // Assumed: voicemail off until an admin or the user turns it on.
+        CallingFeature::Voicemail => json!({
+            "enabled": false,
+            "sendAllCalls": {"enabled": false},
+            "sendBusyCalls": {"enabled": false, "greeting": "DEFAULT", "greetingUploaded": false},
+            "sendUnansweredCalls": {
+                "enabled": false, "greeting": "DEFAULT", "greetingUploaded": false,
+                "numberOfRings": 3, "systemMaxNumberOfRings": 20
+            },
+            "notifications": {"enabled": false},
+            "transferToNumber": {"enabled": false},
+            "emailCopyOfMessage": {"enabled": false},
+            "messageStorage": {"mwiEnabled": true, "storageType": "INTERNAL"},
+            "voiceMessageForwardingEnabled": false
+        }),
+        CallingFeature::ExecutiveAssistant => json!({"type": "UNASSIGNED"}),
+        CallingFeature::SimultaneousRing => json!({
+            "enabled": false, "doNotRingIfOnCallEnabled": true, "phoneNumbers": [],
+            "criteria": [], "criteriasEnabled": false
+        }),
+        CallingFeature::SequentialRing => json!({
+            "enabled": false, "ringBaseLocationFirstEnabled": true, "baseLocationNumberOfRings": 2,
+            "continueIfBaseLocationIsBusyEnabled": true, "callsToVoicemailEnabled": false,
+            "phoneNumbers": [], "criteria": []
+        }),
+        CallingFeature::PriorityAlert => json!({"enabled": false, "criteria": []}),
+    }
+}
+
+/// One entry of a feature's `phoneNumbers` list as it reads back (absent fields get these).
+fn ring_number_defaults(feature: CallingFeature) -> Option<Value> {
+    match feature {
+        CallingFeature::SimultaneousRing => {
+            Some(json!({"phoneNumber": "", "answerConfirmationRequiredEnabled": false}))
+        }
+        CallingFeature::SequentialRing => Some(json!({
+            "phoneNumber": "", "answerConfirmationRequiredEnabled": false, "numberOfRings": 3
+        })),
+        _ => None,
+    }
+}
+
+/// What a PUT may send: the defaults, with each list holding the shape of one entry.
+fn shape(feature: CallingFeature) -> Value {
+    let mut shape = defaults(feature);
+    if let (Some(entry), Some(list)) = (ring_number_defaults(feature), shape.get_mut("phoneNumbers")) {
+        *list = Value::Array(vec![entry]);
+    }
+    shape
+}
+
+/// The longest `phoneNumbers` list of a feature (wxc_sdk: 10 for simultaneous, 5 for sequential).
+fn max_ring_numbers(feature: CallingFeature) -> usize {
+    match feature {
+        CallingFeature::SimultaneousRing => 10,
+        CallingFeature::SequentialRing => 5,
+        _ => 0,
     }
 }
 
 /// Fields a PUT may not send (read-only) or that are managed elsewhere.
-const READ_ONLY: &[&str] = &["systemMaxNumberOfRings", "types", "numbers"];
+const READ_ONLY: &[&str] = &[
+    "systemMaxNumberOfRings",
+    "types",
+    "numbers",
+    "criteria",
+    "greetingUploaded",
+];
 /// String fields absent from the defaults that a PUT may set.
-const OPTIONAL_STRINGS: &[&str] = &["destination"];
+const OPTIONAL_STRINGS: &[&str] = &["destination", "emailId"];
 
 /// Checks a PUT body against the feature's shape: known fields, right JSON types.
 pub fn check_write(schema: &Value, body: &Value, at: &str) -> Result<(), ApiError> {
@@ -150,6 +218,16 @@ pub fn check_write(schema: &Value, body: &Value, at: &str) -> Result<(), ApiErro
                 check_write(&shape[key.as_str()], value, &path)?;
                 true
             }
+            // A list is replaced whole; its shape holds the shape of one entry.
+            (Some(Value::Array(entry)), Value::Array(items)) => match entry.first() {
+                Some(entry) => {
+                    for (i, item) in items.iter().enumerate() {
+                        check_write(entry, item, &format!("{path}[{i}]"))?;
+                    }
+                    true
+                }
+                None => false,
+            },
             (Some(Value::Bool(_)), Value::Bool(_)) => true,
             (Some(Value::Number(_)), Value::Number(n)) => n.is_u64(),
             (Some(Value::String(_)), Value::String(_)) => true,
@@ -180,8 +258,57 @@ pub fn overlay(base: &Value, patch: &Value) -> Value {
     }
 }
 
+fn rings_in_range(value: &Value, what: &str) -> Result<(), ApiError> {
+    match value.as_u64() {
+        None => Ok(()),
+        Some(rings) if (2..=20).contains(&rings) => Ok(()),
+        Some(_) => Err(ApiError::bad_request(format!("{what} must be between 2 and 20."))),
+    }
+}
+
 /// Rules the Calling API enforces on the result of a write.
 fn check_result(feature: CallingFeature, value: &Value) -> Result<(), ApiError> {
+    if let Some(numbers) = value["phoneNumbers"].as_array() {
+        let max = max_ring_numbers(feature);
+        if numbers.len() > max {
+            return Err(ApiError::bad_request(format!(
+                "{}: at most {max} phone numbers are allowed.",
+                feature.slug()
+            )));
+        }
+        for (i, number) in numbers.iter().enumerate() {
+            if number["phoneNumber"].as_str().is_none_or(str::is_empty) {
+                return Err(ApiError::bad_request(format!(
+                    "phoneNumbers[{i}].phoneNumber is required."
+                )));
+            }
+            rings_in_range(&number["numberOfRings"], &format!("phoneNumbers[{i}].numberOfRings"))?;
+        }
+    }
+    match feature {
+        CallingFeature::SequentialRing => {
+            rings_in_range(&value["baseLocationNumberOfRings"], "baseLocationNumberOfRings")?;
+        }
+        CallingFeature::Voicemail => {
+            rings_in_range(
+                &value["sendUnansweredCalls"]["numberOfRings"],
+                "sendUnansweredCalls.numberOfRings",
+            )?;
+            let copy = &value["emailCopyOfMessage"];
+            if copy["enabled"].as_bool() == Some(true) && copy["emailId"].as_str().is_none_or(str::is_empty) {
+                return Err(ApiError::bad_request(
+                    "emailCopyOfMessage.emailId is required when the email copy is enabled.",
+                ));
+            }
+        }
+        CallingFeature::ExecutiveAssistant => {
+            let role = value["type"].as_str().unwrap_or_default();
+            if !["UNASSIGNED", "EXECUTIVE", "EXECUTIVE_ASSISTANT"].contains(&role) {
+                return Err(ApiError::bad_request(format!("Invalid type {role}.")));
+            }
+        }
+        _ => {}
+    }
     if feature == CallingFeature::CallForwarding {
         for case in ["always", "busy", "noAnswer"] {
             let rule = &value["callForwarding"][case];
@@ -259,9 +386,9 @@ fn calling_person(s: &SimState, caller: &Caller, person_id: &str) -> Result<Stri
     Ok(uuid)
 }
 
-fn feature_of(slug: &str, telephony_config: bool) -> Result<CallingFeature, ApiError> {
+fn feature_of(slug: &str, family: FeatureFamily) -> Result<CallingFeature, ApiError> {
     CallingFeature::from_slug(slug)
-        .filter(|f| f.telephony_config() == telephony_config)
+        .filter(|f| f.family() == family)
         .ok_or_else(|| ApiError::not_found("The requested resource could not be found."))
 }
 
@@ -287,8 +414,14 @@ fn write(
     feature: CallingFeature,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let patch: Value = parse_json(body)?;
-    check_write(&defaults(feature), &patch, "")?;
+    let mut patch: Value = parse_json(body)?;
+    check_write(&shape(feature), &patch, "")?;
+    // Entries of a list read back with every field.
+    if let (Some(entry), Some(Value::Array(items))) = (ring_number_defaults(feature), patch.get_mut("phoneNumbers")) {
+        for item in items.iter_mut() {
+            *item = overlay(&entry, item);
+        }
+    }
     app.store.mutate(|s| {
         let uuid = calling_person(s, caller, person_id)?;
         let next = overlay(&current(s, &uuid, feature), &patch);
@@ -312,7 +445,12 @@ pub async fn get_person_feature(
     State(app): State<AppState>,
     Path((person_id, slug)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    read(&app, &caller, &person_id, feature_of(&slug, false)?)
+    read(
+        &app,
+        &caller,
+        &person_id,
+        feature_of(&slug, FeatureFamily::PeopleFeatures)?,
+    )
 }
 
 /// `PUT /v1/people/{personId}/features/{feature}`.
@@ -322,7 +460,13 @@ pub async fn put_person_feature(
     Path((person_id, slug)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    write(&app, &caller, &person_id, feature_of(&slug, false)?, &body)
+    write(
+        &app,
+        &caller,
+        &person_id,
+        feature_of(&slug, FeatureFamily::PeopleFeatures)?,
+        &body,
+    )
 }
 
 /// `GET /v1/telephony/config/people/{personId}/{feature}`.
@@ -331,7 +475,12 @@ pub async fn get_telephony_feature(
     State(app): State<AppState>,
     Path((person_id, slug)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    read(&app, &caller, &person_id, feature_of(&slug, true)?)
+    read(
+        &app,
+        &caller,
+        &person_id,
+        feature_of(&slug, FeatureFamily::TelephonyConfig)?,
+    )
 }
 
 /// `PUT /v1/telephony/config/people/{personId}/{feature}`.
@@ -341,7 +490,44 @@ pub async fn put_telephony_feature(
     Path((person_id, slug)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    write(&app, &caller, &person_id, feature_of(&slug, true)?, &body)
+    write(
+        &app,
+        &caller,
+        &person_id,
+        feature_of(&slug, FeatureFamily::TelephonyConfig)?,
+        &body,
+    )
+}
+
+/// `GET /_sim/hub/people/{personId}/calling/{feature}` (simulator-only Control Hub stand-in for
+/// the settings the public API lacks: simultaneous ring, sequential ring, priority alert).
+pub async fn get_hub_feature(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path((person_id, slug)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    read(
+        &app,
+        &caller,
+        &person_id,
+        feature_of(&slug, FeatureFamily::ControlHubOnly)?,
+    )
+}
+
+/// `PUT /_sim/hub/people/{personId}/calling/{feature}` (simulator-only, as the GET).
+pub async fn put_hub_feature(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path((person_id, slug)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    write(
+        &app,
+        &caller,
+        &person_id,
+        feature_of(&slug, FeatureFamily::ControlHubOnly)?,
+        &body,
+    )
 }
 
 fn org_uuid_of(s: &SimState, org_id: &str) -> Result<String, ApiError> {
@@ -471,6 +657,57 @@ mod tests {
         let rings = overlay(&base, &json!({"callForwarding": {"noAnswer": {"numberOfRings": 40}}}));
         assert!(check_result(CallingFeature::CallForwarding, &rings).is_err());
         assert!(check_result(CallingFeature::CallForwarding, &base).is_ok());
+    }
+
+    #[test]
+    fn ring_lists_are_checked_entry_by_entry_and_counted() {
+        let schema = shape(CallingFeature::SequentialRing);
+        let ok = json!({"phoneNumbers": [{"phoneNumber": "+14085550100", "numberOfRings": 4}]});
+        assert!(check_write(&schema, &ok, "").is_ok());
+        let bad_field = json!({"phoneNumbers": [{"phoneNumber": "+1408", "colour": "red"}]});
+        assert!(check_write(&schema, &bad_field, "").is_err());
+        assert!(check_write(&schema, &json!({"criteria": []}), "").is_err());
+        let six: Vec<Value> = (0..6)
+            .map(|i| json!({"phoneNumber": format!("+140855501{i:02}")}))
+            .collect();
+        let too_many = overlay(&defaults(CallingFeature::SequentialRing), &json!({"phoneNumbers": six}));
+        assert!(check_result(CallingFeature::SequentialRing, &too_many).is_err());
+        // Simultaneous ring takes up to ten.
+        let sim_six = overlay(
+            &defaults(CallingFeature::SimultaneousRing),
+            &json!({"phoneNumbers": six}),
+        );
+        assert!(check_result(CallingFeature::SimultaneousRing, &sim_six).is_ok());
+        let rings = overlay(
+            &defaults(CallingFeature::SequentialRing),
+            &json!({"baseLocationNumberOfRings": 1}),
+        );
+        assert!(check_result(CallingFeature::SequentialRing, &rings).is_err());
+        let no_number = overlay(
+            &defaults(CallingFeature::SimultaneousRing),
+            &json!({"phoneNumbers": [{"answerConfirmationRequiredEnabled": true}]}),
+        );
+        assert!(check_result(CallingFeature::SimultaneousRing, &no_number).is_err());
+    }
+
+    #[test]
+    fn voicemail_copy_needs_an_address_and_executive_roles_are_a_closed_set() {
+        let base = defaults(CallingFeature::Voicemail);
+        let copy = overlay(&base, &json!({"emailCopyOfMessage": {"enabled": true}}));
+        assert!(check_result(CallingFeature::Voicemail, &copy).is_err());
+        let with_address = overlay(&copy, &json!({"emailCopyOfMessage": {"emailId": "a@b.example"}}));
+        assert!(check_result(CallingFeature::Voicemail, &with_address).is_ok());
+        assert!(
+            check_write(
+                &shape(CallingFeature::Voicemail),
+                &json!({"sendBusyCalls": {"greetingUploaded": true}}),
+                ""
+            )
+            .is_err()
+        );
+        let role = |r: &str| json!({"type": r});
+        assert!(check_result(CallingFeature::ExecutiveAssistant, &role("EXECUTIVE")).is_ok());
+        assert!(check_result(CallingFeature::ExecutiveAssistant, &role("BOSS")).is_err());
     }
 
     #[test]

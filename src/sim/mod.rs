@@ -161,6 +161,10 @@ pub fn router(app: AppState) -> Router {
             get(calling::get_telephony_feature).put(calling::put_telephony_feature),
         )
         .route(
+            "/_sim/hub/people/{personId}/calling/{feature}",
+            get(calling::get_hub_feature).put(calling::put_hub_feature),
+        )
+        .route(
             "/v1/admin/meeting/config/trackingCodes",
             get(tracking_codes::list_site_codes).post(tracking_codes::create_site_code),
         )

@@ -4,9 +4,14 @@
 //! Person settings live on two path families of the Calling API (as in the public `wxc_sdk`
 //! `person_settings` modules): `/v1/people/{personId}/features/{feature}` and, for newer
 //! features, `/v1/telephony/config/people/{personId}/{feature}`. Each is read with GET and
-//! written with a PUT that may carry only some fields (204 No Content). Simultaneous ring,
-//! sequential ring and priority alert have no admin endpoint for people (only the user's own
-//! `/people/me/settings/...`), so the operator cannot manage them.
+//! written with a PUT that may carry only some fields (204 No Content).
+//!
+//! Simultaneous ring, sequential ring and priority alert have no admin endpoint for people: the
+//! public API has them only for workspaces and for the user's own token
+//! (`/telephony/config/people/me/settings/...`), and the person paths answer 404. Control Hub
+//! sets them, so they are "Control Hub only" (design §3): the client refuses them against the
+//! real service with [`WebexError::NotAvailableInPublicApi`], and the simulator offers them
+//! under its Control Hub stand-in prefix `/_sim/hub/`.
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -25,6 +30,22 @@ pub enum CallingFeature {
     SingleNumberReach,
     Hoteling,
     CallerId,
+    Voicemail,
+    ExecutiveAssistant,
+    SimultaneousRing,
+    SequentialRing,
+    PriorityAlert,
+}
+
+/// Where a feature lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureFamily {
+    /// `/v1/people/{personId}/features/{feature}`.
+    PeopleFeatures,
+    /// `/v1/telephony/config/people/{personId}/{feature}`.
+    TelephonyConfig,
+    /// No admin endpoint: Control Hub only (the simulator's `/_sim/hub/people/{personId}/calling/{feature}`).
+    ControlHubOnly,
 }
 
 impl CallingFeature {
@@ -39,21 +60,33 @@ impl CallingFeature {
             Self::SingleNumberReach => "singleNumberReach",
             Self::Hoteling => "hoteling",
             Self::CallerId => "callerId",
+            Self::Voicemail => "voicemail",
+            Self::ExecutiveAssistant => "executiveAssistant",
+            Self::SimultaneousRing => "simultaneousRing",
+            Self::SequentialRing => "sequentialRing",
+            Self::PriorityAlert => "priorityAlert",
         }
     }
 
-    /// Whether the feature lives under `/v1/telephony/config/people/` rather than
-    /// `/v1/people/{id}/features/`.
-    pub fn telephony_config(self) -> bool {
-        matches!(self, Self::AnonymousCallReject | Self::SingleNumberReach)
+    pub fn family(self) -> FeatureFamily {
+        match self {
+            Self::AnonymousCallReject | Self::SingleNumberReach => FeatureFamily::TelephonyConfig,
+            Self::SimultaneousRing | Self::SequentialRing | Self::PriorityAlert => FeatureFamily::ControlHubOnly,
+            _ => FeatureFamily::PeopleFeatures,
+        }
+    }
+
+    /// Whether Webex's public API can read and write the feature with an admin token.
+    pub fn in_public_api(self) -> bool {
+        self.family() != FeatureFamily::ControlHubOnly
     }
 
     /// The path (without the API root) of this feature of one person.
     pub fn path(self, person_id: &str) -> String {
-        if self.telephony_config() {
-            format!("v1/telephony/config/people/{person_id}/{}", self.slug())
-        } else {
-            format!("v1/people/{person_id}/features/{}", self.slug())
+        match self.family() {
+            FeatureFamily::PeopleFeatures => format!("v1/people/{person_id}/features/{}", self.slug()),
+            FeatureFamily::TelephonyConfig => format!("v1/telephony/config/people/{person_id}/{}", self.slug()),
+            FeatureFamily::ControlHubOnly => format!("_sim/hub/people/{person_id}/calling/{}", self.slug()),
         }
     }
 
@@ -88,12 +121,15 @@ pub struct UserTrackingCodes {
 }
 
 impl WebexClient {
-    /// Reads one Calling feature of a person.
+    /// Reads one Calling feature of a person. `simulator` allows the Control Hub only features
+    /// (the simulator's stand-in); without it they are [`WebexError::NotAvailableInPublicApi`].
     pub async fn get_calling_feature(
         &self,
         person_id: &str,
         feature: CallingFeature,
+        simulator: bool,
     ) -> Result<serde_json::Value, WebexError> {
+        Self::reachable(feature, simulator)?;
         self.get_json(&feature.path(person_id), &[]).await
     }
 
@@ -103,11 +139,23 @@ impl WebexClient {
         person_id: &str,
         feature: CallingFeature,
         body: &serde_json::Value,
+        simulator: bool,
     ) -> Result<(), WebexError> {
+        Self::reachable(feature, simulator)?;
         let url = self.url(&feature.path(person_id))?;
         self.send_raw(Method::PUT, url, Some(body), Idempotency::Idempotent)
             .await
             .map(|_| ())
+    }
+
+    fn reachable(feature: CallingFeature, simulator: bool) -> Result<(), WebexError> {
+        if feature.in_public_api() || simulator {
+            Ok(())
+        } else {
+            Err(WebexError::NotAvailableInPublicApi {
+                operation: "simultaneous ring, sequential ring and priority alert of a person",
+            })
+        }
     }
 
     /// The Contact Center "Synchronise users" step (R-CC-6). The public API has none (Control
@@ -164,7 +212,28 @@ mod tests {
             CallingFeature::SingleNumberReach.path("P1"),
             "v1/telephony/config/people/P1/singleNumberReach"
         );
+        assert_eq!(CallingFeature::Voicemail.path("P1"), "v1/people/P1/features/voicemail");
+        assert_eq!(
+            CallingFeature::SimultaneousRing.path("P1"),
+            "_sim/hub/people/P1/calling/simultaneousRing"
+        );
+        assert!(!CallingFeature::PriorityAlert.in_public_api());
+        assert!(CallingFeature::ExecutiveAssistant.in_public_api());
         assert_eq!(CallingFeature::from_slug("callerId"), Some(CallingFeature::CallerId));
-        assert_eq!(CallingFeature::from_slug("simultaneousRing"), None);
+        assert_eq!(
+            CallingFeature::from_slug("sequentialRing"),
+            Some(CallingFeature::SequentialRing)
+        );
+        assert_eq!(CallingFeature::from_slug("speedDials"), None);
+    }
+
+    #[test]
+    fn control_hub_only_features_are_refused_against_the_real_service() {
+        assert!(matches!(
+            WebexClient::reachable(CallingFeature::SequentialRing, false),
+            Err(WebexError::NotAvailableInPublicApi { .. })
+        ));
+        assert!(WebexClient::reachable(CallingFeature::SequentialRing, true).is_ok());
+        assert!(WebexClient::reachable(CallingFeature::Voicemail, false).is_ok());
     }
 }

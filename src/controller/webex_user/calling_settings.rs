@@ -57,6 +57,11 @@ pub fn desired(settings: &CallingSettings) -> Vec<(CallingFeature, Value)> {
         (CallingFeature::SingleNumberReach, part(&settings.single_number_reach)),
         (CallingFeature::Hoteling, part(&settings.hoteling)),
         (CallingFeature::CallerId, part(&settings.caller_id_blocking)),
+        (CallingFeature::Voicemail, part(&settings.voicemail)),
+        (CallingFeature::ExecutiveAssistant, part(&settings.executive_assistant)),
+        (CallingFeature::SimultaneousRing, part(&settings.simultaneous_ring)),
+        (CallingFeature::SequentialRing, part(&settings.sequential_ring)),
+        (CallingFeature::PriorityAlert, part(&settings.priority_alert)),
     ]
     .into_iter()
     .filter_map(|(feature, body)| body.map(|b| (feature, b)))
@@ -68,6 +73,11 @@ pub fn covers(current: &Value, wanted: &Value) -> bool {
     match (current, wanted) {
         (Value::Object(have), Value::Object(want)) => {
             want.iter().all(|(k, w)| have.get(k).is_some_and(|h| covers(h, w)))
+        }
+        // A list (ring numbers) is managed whole: same length and order; in each entry only the
+        // fields the spec names count.
+        (Value::Array(have), Value::Array(want)) => {
+            have.len() == want.len() && have.iter().zip(want).all(|(h, w)| covers(h, w))
         }
         // Numbers compare by value (Webex may answer 3 for 3.0 and the other way round).
         (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
@@ -86,6 +96,29 @@ pub fn writes(
         .filter(|(feature, wanted)| !observed.get(feature).is_some_and(|have| covers(have, wanted)))
         .cloned()
         .collect()
+}
+
+/// Splits the managed features into those the operator can set and those Webex's public API
+/// cannot reach (Control Hub only, R-USER-16). With the simulator every feature is reachable.
+pub fn reachable(
+    desired: Vec<(CallingFeature, Value)>,
+    simulator: bool,
+) -> (Vec<(CallingFeature, Value)>, Vec<CallingFeature>) {
+    let (api, hub): (Vec<_>, Vec<_>) = desired
+        .into_iter()
+        .partition(|(feature, _)| simulator || feature.in_public_api());
+    (api, hub.into_iter().map(|(feature, _)| feature).collect())
+}
+
+/// Condition type: True while the spec names calling settings that only Control Hub can set.
+pub const CALLING_SETTINGS_IN_CONTROL_HUB: &str = "CallingSettingsInControlHub";
+
+/// What the admin is told to do for the settings the API cannot reach.
+pub fn control_hub_message(email: &str, features: &[CallingFeature]) -> String {
+    let names = features.iter().map(|f| f.slug()).collect::<Vec<_>>().join(", ");
+    format!(
+        "Webex has no admin API for {names} of a person (only the user's own token reaches them): set them in Control Hub > Users > {email} > Calling (R-USER-16); the other calling settings are managed"
+    )
 }
 
 /// "doNotDisturb, callForwarding" for messages.
@@ -171,8 +204,9 @@ pub fn reassignment(person: &Person, license_id: &str) -> (PatchUserLicenses, Pa
 mod tests {
     use super::*;
     use crate::api::calling_settings::{
-        BargeIn, CallForwarding, CallerIdBlocking, DoNotDisturb, ForwardAlways, ForwardNoAnswer, SingleNumberReach,
-        Toggle,
+        BargeIn, CallForwarding, CallerIdBlocking, DoNotDisturb, ExecutiveAssistant, ExecutiveRole, ForwardAlways,
+        ForwardNoAnswer, RingNumber, SequentialRing, SimultaneousRing, SingleNumberReach, Toggle, Voicemail,
+        VoicemailUnanswered,
     };
     use crate::controller::org_registry::OrgLicense;
     use crate::webex::model::PhoneNumber;
@@ -228,6 +262,29 @@ mod tests {
             caller_id_blocking: Some(CallerIdBlocking {
                 block_in_forward_calls_enabled: Some(true),
             }),
+            simultaneous_ring: Some(SimultaneousRing {
+                enabled: Some(true),
+                do_not_ring_if_on_call_enabled: None,
+                phone_numbers: Some(vec![RingNumber {
+                    phone_number: "+14085550190".into(),
+                    ..Default::default()
+                }]),
+            }),
+            sequential_ring: Some(SequentialRing {
+                base_location_number_of_rings: Some(4),
+                ..Default::default()
+            }),
+            priority_alert: on(),
+            voicemail: Some(Voicemail {
+                send_unanswered_calls: Some(VoicemailUnanswered {
+                    enabled: Some(true),
+                    number_of_rings: Some(6),
+                }),
+                ..Default::default()
+            }),
+            executive_assistant: Some(ExecutiveAssistant {
+                role: Some(ExecutiveRole::ExecutiveAssistant),
+            }),
         };
         let got: BTreeMap<CallingFeature, Value> = desired(&settings).into_iter().collect();
         assert_eq!(got[&CallingFeature::DoNotDisturb], json!({"enabled": true}));
@@ -247,7 +304,67 @@ mod tests {
             got[&CallingFeature::CallerId],
             json!({"blockInForwardCallsEnabled": true})
         );
-        assert_eq!(got.len(), 8);
+        assert_eq!(
+            got[&CallingFeature::SimultaneousRing],
+            json!({"enabled": true, "phoneNumbers": [{"phoneNumber": "+14085550190"}]})
+        );
+        assert_eq!(
+            got[&CallingFeature::SequentialRing],
+            json!({"baseLocationNumberOfRings": 4})
+        );
+        assert_eq!(got[&CallingFeature::PriorityAlert], json!({"enabled": true}));
+        assert_eq!(
+            got[&CallingFeature::Voicemail],
+            json!({"sendUnansweredCalls": {"enabled": true, "numberOfRings": 6}})
+        );
+        assert_eq!(
+            got[&CallingFeature::ExecutiveAssistant],
+            json!({"type": "EXECUTIVE_ASSISTANT"})
+        );
+        assert_eq!(got.len(), 13);
+    }
+
+    #[test]
+    fn ring_lists_are_managed_whole_but_only_named_entry_fields_count() {
+        let wanted = json!({"phoneNumbers": [{"phoneNumber": "+1555"}, {"phoneNumber": "+1666"}]});
+        let held = json!({"enabled": false, "phoneNumbers": [
+            {"phoneNumber": "+1555", "answerConfirmationRequiredEnabled": true},
+            {"phoneNumber": "+1666", "answerConfirmationRequiredEnabled": false}
+        ]});
+        assert!(covers(&held, &wanted));
+        // Another order, one number more or one less: the list is rewritten.
+        let reordered = json!({"phoneNumbers": [{"phoneNumber": "+1666"}, {"phoneNumber": "+1555"}]});
+        assert!(!covers(&held, &reordered));
+        assert!(!covers(&held, &json!({"phoneNumbers": [{"phoneNumber": "+1555"}]})));
+        assert!(!covers(&json!({"phoneNumbers": []}), &wanted));
+        // An emptied list is a managed value too.
+        assert!(covers(&json!({"phoneNumbers": []}), &json!({"phoneNumbers": []})));
+    }
+
+    #[test]
+    fn control_hub_only_settings_are_split_off_against_the_real_service() {
+        let wanted = vec![
+            (CallingFeature::DoNotDisturb, json!({"enabled": true})),
+            (CallingFeature::SimultaneousRing, json!({"enabled": true})),
+            (CallingFeature::Voicemail, json!({"enabled": true})),
+            (CallingFeature::PriorityAlert, json!({"enabled": true})),
+        ];
+        let (api, hub) = reachable(wanted.clone(), false);
+        assert_eq!(
+            api.iter().map(|(f, _)| *f).collect::<Vec<_>>(),
+            vec![CallingFeature::DoNotDisturb, CallingFeature::Voicemail]
+        );
+        assert_eq!(
+            hub,
+            vec![CallingFeature::SimultaneousRing, CallingFeature::PriorityAlert]
+        );
+        let message = control_hub_message("ann@acme.example", &hub);
+        assert!(message.contains("simultaneousRing, priorityAlert"), "{message}");
+        assert!(message.contains("Control Hub > Users > ann@acme.example") && message.contains("R-USER-16"));
+        // The simulator stands in for Control Hub: everything is reachable.
+        let (api, hub) = reachable(wanted, true);
+        assert_eq!(api.len(), 4);
+        assert!(hub.is_empty());
     }
 
     #[test]

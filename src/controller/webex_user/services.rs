@@ -133,7 +133,7 @@ async fn calling_pass(
 ) -> Result<CallingPass, ReconcileError> {
     let mut observed = BTreeMap::new();
     for (feature, _) in desired {
-        match org.client.get_calling_feature(person_id, *feature).await {
+        match org.client.get_calling_feature(person_id, *feature, org.simulator).await {
             Ok(value) => {
                 observed.insert(*feature, value);
             }
@@ -150,7 +150,11 @@ async fn calling_pass(
         return Ok(CallingPass::Held(verdict));
     }
     for (feature, body) in &writes {
-        match org.client.put_calling_feature(person_id, *feature, body).await {
+        match org
+            .client
+            .put_calling_feature(person_id, *feature, body, org.simulator)
+            .await
+        {
             Ok(()) => {}
             Err(e) if settings_failure(&e, true) => return Ok(CallingPass::Failed(e)),
             Err(e) => return Err(webex_err("change the calling settings")(e)),
@@ -168,10 +172,14 @@ async fn calling(
     person: &Person,
     mode: Mode,
 ) -> Result<Option<Verdict>, ReconcileError> {
-    let Some(settings) = &user.spec.calling_settings else {
-        return Ok(None);
-    };
-    let desired = calling_settings::desired(settings);
+    let desired = user
+        .spec
+        .calling_settings
+        .as_ref()
+        .map(calling_settings::desired)
+        .unwrap_or_default();
+    let (desired, control_hub_only) = calling_settings::reachable(desired, org.simulator);
+    report_control_hub_only(ctx, user, status, &control_hub_only).await;
     if desired.is_empty() {
         return Ok(None);
     }
@@ -276,6 +284,41 @@ async fn calling(
             }))
         }
     }
+}
+
+/// Sets, changes or clears the condition naming the settings only Control Hub can set
+/// (R-USER-16), with a Warning Event when they change. Ready is not affected: everything the API
+/// reaches is still managed.
+async fn report_control_hub_only(
+    ctx: &Context,
+    user: &WebexUser,
+    status: &mut WebexUserStatus,
+    features: &[CallingFeature],
+) {
+    let type_ = calling_settings::CALLING_SETTINGS_IN_CONTROL_HUB;
+    if features.is_empty() {
+        status.conditions.retain(|c| c.type_ != type_);
+        return;
+    }
+    let message = calling_settings::control_hub_message(&user.spec.email, features);
+    let previous = conditions::find(&status.conditions, type_).map(|c| c.message.clone());
+    if previous.as_deref() != Some(message.as_str()) {
+        ctx.event(
+            &user.object_ref(&()),
+            true,
+            "SetInControlHub",
+            "SetCallingSettings",
+            message.clone(),
+        )
+        .await;
+    }
+    let update = ConditionUpdate::new(type_, true, "SetInControlHub", message);
+    status.conditions = conditions::merge(
+        &status.conditions,
+        &[update],
+        user.meta().generation,
+        jiff::Timestamp::now(),
+    );
 }
 
 async fn tracking(
