@@ -702,6 +702,15 @@ fn expected(flag: bool, dest: &str) -> Vec<(CallingFeature, &'static str, Value)
             json!("+14085550177"),
         ),
         (CallingFeature::PriorityAlert, "/enabled", json!(flag)),
+        (CallingFeature::SelectiveAccept, "/enabled", json!(flag)),
+        (CallingFeature::SelectiveReject, "/enabled", json!(!flag)),
+        (CallingFeature::SelectiveForward, "/enabled", json!(flag)),
+        (
+            CallingFeature::SelectiveForward,
+            "/defaultPhoneNumberToForward",
+            json!(dest),
+        ),
+        (CallingFeature::SelectiveForward, "/ringReminderEnabled", json!(flag)),
     ]
 }
 
@@ -738,7 +747,10 @@ fn settings(flag: bool, dest: &str) -> Value {
                 {"phoneNumber": "+14085550177"}
             ]
         },
-        "priorityAlert": {"enabled": flag}
+        "priorityAlert": {"enabled": flag},
+        "selectiveAccept": {"enabled": flag},
+        "selectiveReject": {"enabled": !flag},
+        "selectiveForward": {"enabled": flag, "defaultPhoneNumberToForward": dest, "ringReminderEnabled": flag}
     })
 }
 
@@ -838,6 +850,9 @@ fn desired_bodies(settings: &Value) -> Vec<(CallingFeature, Value)> {
         (CallingFeature::SimultaneousRing, settings["simultaneousRing"].clone()),
         (CallingFeature::SequentialRing, settings["sequentialRing"].clone()),
         (CallingFeature::PriorityAlert, settings["priorityAlert"].clone()),
+        (CallingFeature::SelectiveAccept, settings["selectiveAccept"].clone()),
+        (CallingFeature::SelectiveReject, settings["selectiveReject"].clone()),
+        (CallingFeature::SelectiveForward, settings["selectiveForward"].clone()),
     ]
 }
 

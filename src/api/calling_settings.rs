@@ -55,6 +55,18 @@ pub struct CallingSettings {
     /// Voicemail: when calls go to voicemail, and an email copy of each message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voicemail: Option<Voicemail>,
+    /// Selective accept: only calls matching the user's criteria ring. The criteria (schedules,
+    /// numbers) are not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selective_accept: Option<Toggle>,
+    /// Selective reject: calls matching the user's criteria are refused. The criteria are not
+    /// managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selective_reject: Option<Toggle>,
+    /// Selective forward: calls matching the user's criteria are forwarded. The criteria are not
+    /// managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selective_forward: Option<SelectiveForward>,
     /// Executive / executive assistant role of the user. Who assists whom is not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub executive_assistant: Option<ExecutiveAssistant>,
@@ -247,6 +259,26 @@ pub struct RingNumber {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 2, max = 20))]
     pub number_of_rings: Option<u32>,
+}
+
+/// Selective forward.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SelectiveForward {
+    /// Selective forward on or off; unset: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Where matching calls go unless a criterion names another number. Enabling needs one (in
+    /// the spec or already in Webex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^\+?[0-9*#]{2,30}$"))]
+    pub default_phone_number_to_forward: Option<String>,
+    /// Play a short tone on the user's phone when a call is forwarded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ring_reminder_enabled: Option<bool>,
+    /// Send forwarded calls to the destination's voicemail (internal destinations only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_voicemail_enabled: Option<bool>,
 }
 
 /// Voicemail.

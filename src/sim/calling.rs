@@ -140,6 +140,13 @@ pub fn defaults(feature: CallingFeature) -> Value {
             "voiceMessageForwardingEnabled": false
         }),
         CallingFeature::ExecutiveAssistant => json!({"type": "UNASSIGNED"}),
+        CallingFeature::SelectiveAccept | CallingFeature::SelectiveReject => {
+            json!({"enabled": false, "criteria": []})
+        }
+        CallingFeature::SelectiveForward => json!({
+            "enabled": false, "ringReminderEnabled": false, "destinationVoicemailEnabled": false,
+            "criteria": []
+        }),
         CallingFeature::SimultaneousRing => json!({
             "enabled": false, "doNotRingIfOnCallEnabled": true, "phoneNumbers": [],
             "criteria": [], "criteriasEnabled": false
@@ -193,7 +200,7 @@ const READ_ONLY: &[&str] = &[
     "greetingUploaded",
 ];
 /// String fields absent from the defaults that a PUT may set.
-const OPTIONAL_STRINGS: &[&str] = &["destination", "emailId"];
+const OPTIONAL_STRINGS: &[&str] = &["destination", "emailId", "defaultPhoneNumberToForward"];
 
 /// Checks a PUT body against the feature's shape: known fields, right JSON types.
 pub fn check_write(schema: &Value, body: &Value, at: &str) -> Result<(), ApiError> {
@@ -298,6 +305,14 @@ fn check_result(feature: CallingFeature, value: &Value) -> Result<(), ApiError> 
             if copy["enabled"].as_bool() == Some(true) && copy["emailId"].as_str().is_none_or(str::is_empty) {
                 return Err(ApiError::bad_request(
                     "emailCopyOfMessage.emailId is required when the email copy is enabled.",
+                ));
+            }
+        }
+        CallingFeature::SelectiveForward => {
+            let enabled = value["enabled"].as_bool() == Some(true);
+            if enabled && value["defaultPhoneNumberToForward"].as_str().is_none_or(str::is_empty) {
+                return Err(ApiError::bad_request(
+                    "defaultPhoneNumberToForward is required when selective forward is enabled.",
                 ));
             }
         }
@@ -691,7 +706,7 @@ mod tests {
     }
 
     #[test]
-    fn voicemail_copy_needs_an_address_and_executive_roles_are_a_closed_set() {
+    fn voicemail_copy_and_selective_forward_need_a_target_and_executive_roles_are_a_closed_set() {
         let base = defaults(CallingFeature::Voicemail);
         let copy = overlay(&base, &json!({"emailCopyOfMessage": {"enabled": true}}));
         assert!(check_result(CallingFeature::Voicemail, &copy).is_err());
@@ -705,6 +720,10 @@ mod tests {
             )
             .is_err()
         );
+        let forward = overlay(&defaults(CallingFeature::SelectiveForward), &json!({"enabled": true}));
+        assert!(check_result(CallingFeature::SelectiveForward, &forward).is_err());
+        let forward = overlay(&forward, &json!({"defaultPhoneNumberToForward": "5999"}));
+        assert!(check_result(CallingFeature::SelectiveForward, &forward).is_ok());
         let role = |r: &str| json!({"type": r});
         assert!(check_result(CallingFeature::ExecutiveAssistant, &role("EXECUTIVE")).is_ok());
         assert!(check_result(CallingFeature::ExecutiveAssistant, &role("BOSS")).is_err());

@@ -32,6 +32,9 @@ pub enum CallingFeature {
     CallerId,
     Voicemail,
     ExecutiveAssistant,
+    SelectiveAccept,
+    SelectiveReject,
+    SelectiveForward,
     SimultaneousRing,
     SequentialRing,
     PriorityAlert,
@@ -62,6 +65,9 @@ impl CallingFeature {
             Self::CallerId => "callerId",
             Self::Voicemail => "voicemail",
             Self::ExecutiveAssistant => "executiveAssistant",
+            Self::SelectiveAccept => "selectiveAccept",
+            Self::SelectiveReject => "selectiveReject",
+            Self::SelectiveForward => "selectiveForward",
             Self::SimultaneousRing => "simultaneousRing",
             Self::SequentialRing => "sequentialRing",
             Self::PriorityAlert => "priorityAlert",
@@ -70,7 +76,11 @@ impl CallingFeature {
 
     pub fn family(self) -> FeatureFamily {
         match self {
-            Self::AnonymousCallReject | Self::SingleNumberReach => FeatureFamily::TelephonyConfig,
+            Self::AnonymousCallReject
+            | Self::SingleNumberReach
+            | Self::SelectiveAccept
+            | Self::SelectiveReject
+            | Self::SelectiveForward => FeatureFamily::TelephonyConfig,
             Self::SimultaneousRing | Self::SequentialRing | Self::PriorityAlert => FeatureFamily::ControlHubOnly,
             _ => FeatureFamily::PeopleFeatures,
         }
@@ -216,6 +226,10 @@ mod tests {
         assert_eq!(
             CallingFeature::SimultaneousRing.path("P1"),
             "_sim/hub/people/P1/calling/simultaneousRing"
+        );
+        assert_eq!(
+            CallingFeature::SelectiveReject.path("P1"),
+            "v1/telephony/config/people/P1/selectiveReject"
         );
         assert!(!CallingFeature::PriorityAlert.in_public_api());
         assert!(CallingFeature::ExecutiveAssistant.in_public_api());

@@ -59,6 +59,9 @@ pub fn desired(settings: &CallingSettings) -> Vec<(CallingFeature, Value)> {
         (CallingFeature::CallerId, part(&settings.caller_id_blocking)),
         (CallingFeature::Voicemail, part(&settings.voicemail)),
         (CallingFeature::ExecutiveAssistant, part(&settings.executive_assistant)),
+        (CallingFeature::SelectiveAccept, part(&settings.selective_accept)),
+        (CallingFeature::SelectiveReject, part(&settings.selective_reject)),
+        (CallingFeature::SelectiveForward, part(&settings.selective_forward)),
         (CallingFeature::SimultaneousRing, part(&settings.simultaneous_ring)),
         (CallingFeature::SequentialRing, part(&settings.sequential_ring)),
         (CallingFeature::PriorityAlert, part(&settings.priority_alert)),
@@ -205,8 +208,8 @@ mod tests {
     use super::*;
     use crate::api::calling_settings::{
         BargeIn, CallForwarding, CallerIdBlocking, DoNotDisturb, ExecutiveAssistant, ExecutiveRole, ForwardAlways,
-        ForwardNoAnswer, RingNumber, SequentialRing, SimultaneousRing, SingleNumberReach, Toggle, Voicemail,
-        VoicemailUnanswered,
+        ForwardNoAnswer, RingNumber, SelectiveForward, SequentialRing, SimultaneousRing, SingleNumberReach, Toggle,
+        Voicemail, VoicemailUnanswered,
     };
     use crate::controller::org_registry::OrgLicense;
     use crate::webex::model::PhoneNumber;
@@ -285,6 +288,13 @@ mod tests {
             executive_assistant: Some(ExecutiveAssistant {
                 role: Some(ExecutiveRole::ExecutiveAssistant),
             }),
+            selective_accept: None,
+            selective_reject: Some(Toggle { enabled: Some(false) }),
+            selective_forward: Some(SelectiveForward {
+                enabled: Some(true),
+                default_phone_number_to_forward: Some("5999".into()),
+                ..Default::default()
+            }),
         };
         let got: BTreeMap<CallingFeature, Value> = desired(&settings).into_iter().collect();
         assert_eq!(got[&CallingFeature::DoNotDisturb], json!({"enabled": true}));
@@ -321,7 +331,13 @@ mod tests {
             got[&CallingFeature::ExecutiveAssistant],
             json!({"type": "EXECUTIVE_ASSISTANT"})
         );
-        assert_eq!(got.len(), 13);
+        assert_eq!(got[&CallingFeature::SelectiveReject], json!({"enabled": false}));
+        assert_eq!(
+            got[&CallingFeature::SelectiveForward],
+            json!({"enabled": true, "defaultPhoneNumberToForward": "5999"})
+        );
+        assert!(!got.contains_key(&CallingFeature::SelectiveAccept));
+        assert_eq!(got.len(), 15);
     }
 
     #[test]
