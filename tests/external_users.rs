@@ -676,3 +676,41 @@ async fn five_hundred_external_users_converge_with_every_invitation_accounted_fo
         converged_in.as_secs_f64()
     );
 }
+
+#[tokio::test]
+async fn an_accepted_attendee_invitation_is_seen_without_waiting_for_the_resync() {
+    // Attendee accounts hold no licence, so no listing shows their acceptance: the object is
+    // looked at every pending-poll interval while its attendee invitation is pending. The
+    // controller here has an hour-long resync (the default), so only that poll can see it.
+    let cp = webex_operator::testenv::ControlPlane::start(&common::bin_dir().await)
+        .await
+        .expect("control plane");
+    let client = cp.client().await.expect("client");
+    webex_operator::manifests::install_crds(&client, "test")
+        .await
+        .expect("CRDs");
+    let sim = SIM.get_or_init(operator::start_sim).await;
+    let _controller = operator::start_operator_on(&cp, &[("WEBEX_OPERATOR_RESYNC_SECONDS", "3600".to_string())]);
+    let ns = common::temp_namespace(&client, "ext-attpoll").await;
+    let inv = inviter(&client, sim, &ns, json!({})).await;
+    let email = outsider(sim, &ns, "ada", true).await;
+    apply_ext(
+        &client,
+        &ns,
+        "ada",
+        json!({"orgRef": {"name": ns}, "email": email, "sites": [{"siteUrl": inv.events, "accountType": "Attendee"}]}),
+    )
+    .await;
+    wait_reason(&client, &ns, "ada", "InvitationPending").await;
+    sim.control().answer_invitations(&[&email], None, true).await.unwrap();
+    let accepted = wait_ext(
+        &client,
+        &ns,
+        "ada",
+        Duration::from_secs(20),
+        "shows the accepted attendee invitation",
+        |o| invitation(o) == Some(InvitationState::Accepted),
+    )
+    .await;
+    assert_eq!(ready(&accepted).0, "True", "{:?}", ready(&accepted));
+}

@@ -5,7 +5,8 @@
 //!
 //! Polling: a pending object is looked at again at its expiry and at most once per
 //! `--resync-seconds`; host acceptances are noticed sooner by `watch` (one licence listing per
-//! Meetings site and org, not one call per object).
+//! Meetings site and org, not one call per object), attendee ones by looking at the object every
+//! `--pending-poll-seconds` while its attendee invitation is pending (nothing lists them).
 
 pub mod plan;
 pub mod watch;
@@ -236,7 +237,11 @@ async fn apply(object: Arc<ExternalUser>, ctx: &Context) -> Result<Action, Recon
     write_status(ctx, &object, &previous, &status, &decided.verdict, Some(true)).await?;
     Ok(Action::requeue(match &decided.verdict {
         Verdict::Ready => resync,
-        _ => plan::next_check(decided.expires_at, answer.now, resync),
+        _ => plan::next_check(
+            decided.expires_at,
+            answer.now,
+            plan::poll_ceiling(&decided.sites, ctx.options.pending_poll, resync),
+        ),
     }))
 }
 

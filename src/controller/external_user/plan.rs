@@ -450,9 +450,23 @@ pub fn plan_removal(
     Removal::Remove(licence_change(org, &spec.email, &BTreeSet::new(), &observed.accepted))
 }
 
+/// The longest wait between two looks at an object: `--pending-poll-seconds` while an attendee
+/// invitation is pending (an attendee account has no licence, so the per-org licence listing
+/// of `watch` cannot see its acceptance or decline; only the object's own read can), else
+/// `resync` (host acceptances are noticed by `watch`).
+pub fn poll_ceiling(sites: &[ExternalSiteStatus], pending_poll: Duration, resync: Duration) -> Duration {
+    let attendee_pending = sites
+        .iter()
+        .any(|s| s.account_type == SiteAccountType::Attendee && s.invitation == InvitationState::Pending);
+    if attendee_pending {
+        pending_poll.min(resync)
+    } else {
+        resync
+    }
+}
+
 /// How long to wait before looking again: at the earliest expiry (plus a second, so that Webex
-/// has moved on), at most `resync`. Acceptances of host accounts are noticed sooner by the
-/// per-org licence listing (`watch`).
+/// has moved on), at most `resync` (the [`poll_ceiling`]).
 pub fn next_check(expires_at: Option<Timestamp>, now: Timestamp, resync: Duration) -> Duration {
     match expires_at {
         Some(at) => {
@@ -808,6 +822,32 @@ mod tests {
         member.person_org_id = Some(ORG.into());
         member.accepted = accepted.accepted.clone();
         assert_eq!(plan_removal(&s, &status, &org(), &member, at(NOW)), Removal::Done);
+    }
+
+    #[test]
+    fn pending_attendee_invitations_are_polled_sooner() {
+        let site = |account_type, invitation| ExternalSiteStatus {
+            site_url: "s.webex.com".into(),
+            account_type,
+            invitation,
+            expires_at: None,
+        };
+        let (poll, resync) = (Duration::from_secs(60), Duration::from_secs(3600));
+        let host_pending = site(SiteAccountType::Host, InvitationState::Pending);
+        let attendee_pending = site(SiteAccountType::Attendee, InvitationState::Pending);
+        let attendee_accepted = site(SiteAccountType::Attendee, InvitationState::Accepted);
+        assert_eq!(poll_ceiling(&[host_pending.clone()], poll, resync), resync);
+        assert_eq!(poll_ceiling(&[attendee_accepted.clone()], poll, resync), resync);
+        assert_eq!(
+            poll_ceiling(&[host_pending, attendee_pending.clone()], poll, resync),
+            poll
+        );
+        assert_eq!(poll_ceiling(&[attendee_accepted], poll, resync), resync);
+        // A resync shorter than the poll wins.
+        assert_eq!(
+            poll_ceiling(&[attendee_pending], poll, Duration::from_secs(10)),
+            Duration::from_secs(10)
+        );
     }
 
     #[test]

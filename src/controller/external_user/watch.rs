@@ -6,7 +6,7 @@
 //! and interval, whatever the number of objects.
 //!
 //! Attendee accounts have no licence, so their acceptance (and any decline) is seen by the
-//! object's own re-check: at the invitation's expiry, at most once per `--resync-seconds`.
+//! object's own re-check, every `--pending-poll-seconds` while pending (`plan::poll_ceiling`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
