@@ -836,8 +836,11 @@ mod tests {
         let host_pending = site(SiteAccountType::Host, InvitationState::Pending);
         let attendee_pending = site(SiteAccountType::Attendee, InvitationState::Pending);
         let attendee_accepted = site(SiteAccountType::Attendee, InvitationState::Accepted);
-        assert_eq!(poll_ceiling(&[host_pending.clone()], poll, resync), resync);
-        assert_eq!(poll_ceiling(&[attendee_accepted.clone()], poll, resync), resync);
+        assert_eq!(poll_ceiling(std::slice::from_ref(&host_pending), poll, resync), resync);
+        assert_eq!(
+            poll_ceiling(std::slice::from_ref(&attendee_accepted), poll, resync),
+            resync
+        );
         assert_eq!(
             poll_ceiling(&[host_pending, attendee_pending.clone()], poll, resync),
             poll
