@@ -182,7 +182,7 @@ pub async fn create(
             first_name: write.first_name.clone(),
             last_name: write.last_name.clone(),
             nick_name: None,
-            phone_numbers: write.phone_numbers.clone(),
+            phone_numbers: settable_numbers(&write.phone_numbers),
             extension: if calling { write.extension.clone() } else { None },
             location_id,
             roles: Vec::new(),
@@ -281,7 +281,7 @@ pub async fn update(
         let phone_numbers = if write.phone_numbers.is_empty() {
             current.phone_numbers.clone()
         } else {
-            write.phone_numbers.clone()
+            settable_numbers(&write.phone_numbers)
         };
         let mut location_id = current.location_id.clone();
         if let Some(requested) = non_empty(&write.location_id) {
@@ -480,6 +480,17 @@ fn next_link(headers: &HeaderMap, params: &QueryParams, last_seq: u64) -> String
     }
     query.append_pair("cursor", &encode_cursor(last_seq));
     format!("<http://{host}/v1/people?{}>; rel=\"next\"", query.finish())
+}
+
+/// The numbers a write may set: `work_extension` is derived from the extension and the
+/// location's routing prefix, and "cannot be used to set the Webex Calling extension"
+/// (webex-admin.json, Update a Person), so it is ignored.
+fn settable_numbers(numbers: &[PhoneNumber]) -> Vec<PhoneNumber> {
+    numbers
+        .iter()
+        .filter(|n| n.kind != crate::sim::state::WORK_EXTENSION)
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]

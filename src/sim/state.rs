@@ -166,10 +166,26 @@ impl SimPerson {
 
     /// The wire view. `presence` false leaves out `status` (lists filtered by `id`).
     pub fn to_wire(&self, presence: bool) -> Person {
+        let mut phone_numbers: Vec<PhoneNumber> = self
+            .phone_numbers
+            .iter()
+            .filter(|n| n.kind != WORK_EXTENSION)
+            .cloned()
+            .collect();
+        // A Calling user also shows their extension with the location's routing prefix
+        // (webex-admin.json: "For the Webex Calling person, the value will have a routing prefix
+        // along with the extension"); it is derived, never set through it.
+        if let (Some(extension), Some(location)) = (&self.extension, &self.location_id) {
+            phone_numbers.push(PhoneNumber {
+                kind: WORK_EXTENSION.to_string(),
+                value: format!("{}{extension}", routing_prefix(location)),
+                primary: Some(false),
+            });
+        }
         Person {
             id: self.public_id(),
             emails: self.emails.clone(),
-            phone_numbers: self.phone_numbers.clone(),
+            phone_numbers,
             extension: self.extension.clone(),
             location_id: self.location_id.clone(),
             display_name: self.display_name.clone(),
@@ -191,6 +207,15 @@ impl SimPerson {
             kind: Some("person".to_string()),
         }
     }
+}
+
+/// The phone number type that shows a Calling user's extension with its routing prefix.
+pub const WORK_EXTENSION: &str = "work_extension";
+
+/// The routing prefix of a location (assumed: `8` and three digits fixed per location).
+pub fn routing_prefix(location_id: &str) -> String {
+    let sum: u32 = location_id.bytes().map(u32::from).sum();
+    format!("8{:03}", sum % 1000)
 }
 
 /// RFC 3339 with milliseconds and `Z`, as Webex writes timestamps.
@@ -392,6 +417,34 @@ fn save(path: &Path, state: &State) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calling_users_show_their_extension_with_the_routing_prefix() {
+        let mut person = SimPerson {
+            uuid: "u".into(),
+            org_uuid: "o".into(),
+            phone_numbers: vec![PhoneNumber {
+                kind: "work".into(),
+                value: "+14085550101".into(),
+                primary: Some(true),
+            }],
+            ..Default::default()
+        };
+        // Not a Calling user: no work_extension.
+        assert_eq!(person.to_wire(true).phone_numbers.len(), 1);
+        person.extension = Some("5101".into());
+        person.location_id = Some("LOC".into());
+        let shown = person.to_wire(true).phone_numbers;
+        let prefix = routing_prefix("LOC");
+        assert_eq!(prefix.len(), 4);
+        assert!(
+            shown
+                .iter()
+                .any(|n| n.kind == WORK_EXTENSION && n.value == format!("{prefix}5101")),
+            "{shown:?}"
+        );
+        assert_eq!(shown.iter().filter(|n| n.kind == "work").count(), 1);
+    }
 
     #[test]
     fn state_round_trips_through_the_file() {

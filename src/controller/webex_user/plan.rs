@@ -897,7 +897,14 @@ fn put_body(person: &Person, spec: &WebexUserSpec, licenses: Vec<String>, roles:
         .or_else(|| Some(display_name(spec)));
     PersonWrite {
         emails: person.emails.clone(),
-        phone_numbers: person.phone_numbers.clone(),
+        // `work_extension` (routing prefix + extension) is Webex's view of `extension` and cannot
+        // be written back (webex-admin.json, Update a Person).
+        phone_numbers: person
+            .phone_numbers
+            .iter()
+            .filter(|n| n.kind != "work_extension")
+            .cloned()
+            .collect(),
         extension: person.extension.clone(),
         location_id: person.location_id.clone(),
         display_name,
@@ -1225,6 +1232,27 @@ mod tests {
             licenses: licenses.to_vec(),
             ..person()
         }
+    }
+
+    #[test]
+    fn a_put_never_sends_the_derived_work_extension() {
+        let person = Person {
+            id: "P".into(),
+            emails: vec![EMAIL.into()],
+            phone_numbers: vec![
+                work_number(NUMBER),
+                PhoneNumber {
+                    kind: "work_extension".into(),
+                    value: "81235101".into(),
+                    primary: Some(false),
+                },
+            ],
+            extension: Some("5101".into()),
+            ..Default::default()
+        };
+        let body = put_body(&person, &spec(), vec![], BTreeSet::new());
+        assert_eq!(body.phone_numbers, vec![work_number(NUMBER)]);
+        assert_eq!(body.extension.as_deref(), Some("5101"));
     }
 
     fn work_number(number: &str) -> PhoneNumber {
