@@ -10,6 +10,8 @@ use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 
 use crate::api::conditions::{self, READY};
+use crate::api::external_user::{ExternalUser, InvitationState};
+use crate::api::user_claim::UserClaim;
 use crate::api::webex_user::{UserState, WebexUser};
 use crate::controller::{self, RunOptions};
 use crate::sim::control::SimControl;
@@ -61,7 +63,9 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     .with_context(|| format!("starting the simulator on {listen} (is the port free? try --sim-port)"))?;
     let control = SimControl::new(&simulator.base_url);
     seed(&control).await.context("seeding the simulator")?;
-    println!("    orgs acme and globex, a trial org owning pat@trial.example, and initech owning sam@initech.example");
+    println!(
+        "    orgs acme and globex, a trial org owning pat@trial.example, initech owning sam@initech.example, and a free org holding lee@acme.example"
+    );
 
     step("starting the controller");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -86,14 +90,30 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         );
     }
 
-    step("watching the WebexUsers converge (users sign in as their invitations arrive)");
+    step("watching everything converge (users sign in as their invitations arrive, Sam accepts Acme's)");
     let users: Api<WebexUser> = Api::all(client.clone());
+    let externals: Api<ExternalUser> = Api::all(client.clone());
+    let claims: Api<UserClaim> = Api::all(client.clone());
     let mut signed_in: BTreeSet<String> = BTreeSet::new();
+    let mut accepted: BTreeSet<String> = BTreeSet::new();
     let mut last_table = String::new();
     let deadline = Instant::now() + Duration::from_secs(180);
     let converged = loop {
         let list = users.list(&ListParams::default()).await.context("listing WebexUsers")?;
-        let table = render_table(&list.items);
+        let external_list = externals
+            .list(&ListParams::default())
+            .await
+            .context("listing ExternalUsers")?;
+        let claim_list = claims
+            .list(&ListParams::default())
+            .await
+            .context("listing UserClaims")?;
+        let table = format!(
+            "{}\n\n{}\n\n{}",
+            render_table(&list.items),
+            render_external_table(&external_list.items),
+            render_claim_table(&claim_list.items)
+        );
         if table != last_table {
             println!("\n[{:>5.1}s]\n{table}", started.elapsed().as_secs_f64());
             last_table = table;
@@ -108,11 +128,34 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
                 println!("    {} signed in for the first time", user.spec.email);
             }
         }
+        for external in &external_list.items {
+            let pending = external.status.as_ref().and_then(|s| s.invitation) == Some(InvitationState::Pending);
+            if pending && accepted.insert(external.spec.email.clone()) {
+                control
+                    .answer_invitations(&[external.spec.email.as_str()], None, true)
+                    .await
+                    .with_context(|| format!("accepting {}'s invitations", external.spec.email))?;
+                println!("    {} accepted the invitation", external.spec.email);
+            }
+        }
+        let ready = |conds: Option<&Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>>| {
+            conds
+                .and_then(|c| conditions::find(c, READY))
+                .is_some_and(|c| c.status == "True")
+        };
         let done = !list.items.is_empty()
             && list
                 .items
                 .iter()
-                .all(|u| ready_reason(u).is_some_and(|r| FINAL_REASONS.contains(&r.as_str())));
+                .all(|u| ready_reason(u).is_some_and(|r| FINAL_REASONS.contains(&r.as_str())))
+            && external_list
+                .items
+                .iter()
+                .all(|e| ready(e.status.as_ref().map(|s| &s.conditions)))
+            && claim_list
+                .items
+                .iter()
+                .all(|c| ready(c.status.as_ref().map(|s| &s.conditions)));
         if done {
             break true;
         }
@@ -122,9 +165,16 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     if converged {
+        let list = users.list(&ListParams::default()).await.context("listing WebexUsers")?;
+        let active = list
+            .items
+            .iter()
+            .filter(|u| ready_reason(u).as_deref() == Some("Active"))
+            .count();
         step(&format!(
-            "converged in {:.1}s: six users Active, two refused with their reasons",
-            started.elapsed().as_secs_f64()
+            "converged in {:.1}s: {active} users Active (one of them claimed), {} refused with their reasons, Sam's external accounts accepted",
+            started.elapsed().as_secs_f64(),
+            list.items.len() - active
         ));
     } else {
         step("not everything converged within 3 minutes; the table above shows where each user stands");
@@ -143,6 +193,8 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     println!("    export KUBECONFIG={}", control_plane.kubeconfig_path().display());
     println!("    kubectl get webex -A");
     println!("    kubectl describe webexuser -n webex-demo pat");
+    println!("    kubectl describe externaluser -n webex-demo sam-initech");
+    println!("    kubectl describe userclaim -n webex-demo acme-early-adopters");
     if options.keep_running {
         println!("\nRunning until Ctrl-C.");
         let _ = tokio::signal::ctrl_c().await;
@@ -167,6 +219,52 @@ fn ready_reason(user: &WebexUser) -> Option<String> {
     conditions::find(&status.conditions, READY).map(|c| c.reason.clone())
 }
 
+/// A `kubectl get externalusers -A`-style table.
+fn render_external_table(externals: &[ExternalUser]) -> String {
+    let mut rows = vec![
+        ["EXTERNALUSER", "EMAIL", "ORG", "INVITATION", "READY", "REASON"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for external in externals {
+        let status = external.status.clone().unwrap_or_default();
+        let ready = conditions::find(&status.conditions, READY);
+        rows.push(vec![
+            external.name_any(),
+            external.spec.email.clone(),
+            external.spec.org_ref.name.clone(),
+            status.invitation.map(|i| format!("{i:?}")).unwrap_or_default(),
+            ready.map(|c| c.status.clone()).unwrap_or_default(),
+            ready.map(|c| c.reason.clone()).unwrap_or_default(),
+        ]);
+    }
+    align(&rows)
+}
+
+/// A `kubectl get userclaims -A`-style table.
+fn render_claim_table(claims: &[UserClaim]) -> String {
+    let mut rows = vec![
+        ["USERCLAIM", "ORG", "TOTAL", "CLAIMED", "INELIGIBLE", "READY", "REASON"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for claim in claims {
+        let status = claim.status.clone().unwrap_or_default();
+        let counts = status.counts.clone().unwrap_or_default();
+        let ready = conditions::find(&status.conditions, READY);
+        rows.push(vec![
+            claim.name_any(),
+            claim.spec.org_ref.name.clone(),
+            counts.total.to_string(),
+            counts.claimed.to_string(),
+            counts.ineligible.to_string(),
+            ready.map(|c| c.status.clone()).unwrap_or_default(),
+            ready.map(|c| c.reason.clone()).unwrap_or_default(),
+        ]);
+    }
+    align(&rows)
+}
+
 /// A `kubectl get webexusers -A -o wide`-style table.
 pub fn render_table(users: &[WebexUser]) -> String {
     let mut rows = vec![
@@ -189,6 +287,11 @@ pub fn render_table(users: &[WebexUser]) -> String {
             ready.map(|c| c.reason.clone()).unwrap_or_default(),
         ]);
     }
+    align(&rows)
+}
+
+/// Columns padded to their widest cell.
+fn align(rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
         .collect();
@@ -214,6 +317,14 @@ async fn seed(control: &SimControl) -> anyhow::Result<()> {
         .with_license(LicenseSeed::new("BCSTD", "Webex Calling - Standard", 50))
         .with_license(LicenseSeed::new("CJPSTD", "Contact Center Standard Agent", 20))
         .with_license(LicenseSeed::new("CJPPRM", "Contact Center Premium Agent", 20))
+        .with_license(LicenseSeed {
+            site_url: Some("acme.webex.com".into()),
+            ..LicenseSeed::new("MC", "Meeting 25 party", 20)
+        })
+        .with_license(LicenseSeed {
+            site_url: Some("acme-events.webex.com".into()),
+            ..LicenseSeed::new("MC", "Meeting 25 party (events)", 20)
+        })
         .with_location("Headquarters");
     acme.admin_token = Some("acme-demo-admin-token".into());
     control.seed_org(acme).await?;
@@ -234,6 +345,16 @@ async fn seed(control: &SimControl) -> anyhow::Result<()> {
         .seed_person(
             &initech.org_id,
             PersonSeed::new("sam@initech.example").named("Sam", "Singh").signed_in(),
+        )
+        .await?;
+    // A free (consumer-like) org where Lee signed up with an Acme address: claimable (R-CLM-*).
+    let free = control
+        .seed_org(OrgSeed::new("Lee's free Webex", "free-webex.example"))
+        .await?;
+    control
+        .seed_person(
+            &free.org_id,
+            PersonSeed::new("lee@acme.example").named("Lee", "Lopez").signed_in(),
         )
         .await?;
     Ok(())
