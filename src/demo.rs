@@ -80,7 +80,8 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     }));
 
     step("applying examples/");
-    let examples = manifests::read_path(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))?;
+    let mut examples = manifests::read_path(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))?;
+    point_orgs_at(&mut examples, &simulator.base_url);
     manifests::apply(&client, &examples, "webex-operator-demo").await?;
     for m in &examples {
         println!(
@@ -207,6 +208,16 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         Ok(())
     } else {
         anyhow::bail!("the demo did not converge")
+    }
+}
+
+/// The examples' WebexOrgs name the simulator's default address; `--sim-port` moves it.
+fn point_orgs_at(examples: &mut [manifests::Manifest], base_url: &str) {
+    for m in examples.iter_mut() {
+        let is_org = m.object.types.as_ref().is_some_and(|t| t.kind == "WebexOrg");
+        if is_org && let Some(spec) = m.object.data.get_mut("spec").and_then(|s| s.as_object_mut()) {
+            spec.insert("apiBaseUrl".into(), serde_json::Value::String(base_url.to_string()));
+        }
     }
 }
 
