@@ -12,6 +12,7 @@ pub mod license_template;
 pub mod listing;
 pub mod org_registry;
 pub mod runtime;
+pub mod shared;
 pub mod user_claim;
 pub mod webex_org;
 pub mod webex_user;

@@ -14,18 +14,17 @@ pub mod watch;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::{Resource, ResourceExt};
 use tracing::Instrument;
 
-use crate::api::common::{PAUSE_ANNOTATION, USER_FINALIZER};
+use crate::api::common::PAUSE_ANNOTATION;
 use crate::api::conditions::{self, ConditionUpdate, READY, SYNCED};
 use crate::api::external_user::{ExternalDeletionPolicy, ExternalUser, ExternalUserStatus};
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, webex_err};
 use crate::controller::org_registry::OrgHandle;
+use crate::controller::shared;
 use crate::webex::error::WebexError;
 use crate::webex::model::{PatchUserLicenses, codes};
 use plan::{ExternalReason, Inputs, Observed, Removal, Verdict};
@@ -36,8 +35,7 @@ pub const REMOVAL_BLOCKED: &str = "RemovalBlocked";
 pub async fn reconcile(object: Arc<ExternalUser>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     let span = tracing::info_span!("reconcile", kind = "ExternalUser", namespace = object.namespace().unwrap_or_default(), name = %object.name_any());
     async move {
-        let namespace = object.namespace().ok_or(ReconcileError::MissingMetadata("namespace"))?;
-        if object.annotations().get(PAUSE_ANNOTATION).is_some_and(|v| v != "false") {
+        if shared::is_paused(object.as_ref()) {
             let status = object.status.clone().unwrap_or_default();
             let message = format!("paused by the {PAUSE_ANNOTATION} annotation");
             let verdict = Verdict::Blocked {
@@ -47,36 +45,21 @@ pub async fn reconcile(object: Arc<ExternalUser>, ctx: Arc<Context>) -> Result<A
             write_status(&ctx, &object, &status, &status, &verdict, None).await?;
             return Ok(Action::await_change());
         }
-        let api: Api<ExternalUser> = Api::namespaced(ctx.client.clone(), &namespace);
-        let key = object_key(&object);
-        let result = finalizer(&api, USER_FINALIZER, object, |event| async {
-            match event {
-                FinalizerEvent::Apply(object) => apply(object, &ctx).await,
-                FinalizerEvent::Cleanup(object) => cleanup(object, &ctx).await,
-            }
-        })
+        shared::with_finalizer(
+            &ctx.client,
+            &ctx.backoff,
+            object,
+            |object| apply(object, &ctx),
+            |object| cleanup(object, &ctx),
+        )
         .await
-        .map_err(ReconcileError::from);
-        if result.is_ok() {
-            ctx.backoff.reset(&key);
-        }
-        result
     }
     .instrument(span)
     .await
 }
 
 pub fn error_policy(object: Arc<ExternalUser>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
-    tracing::warn!(name = %object.name_any(), category = error.category(), error = %error.describe(), "ExternalUser reconcile failed");
-    ctx.backoff.on_error(&object_key(&object), error)
-}
-
-fn object_key(object: &ExternalUser) -> String {
-    format!(
-        "ExternalUser/{}/{}",
-        object.namespace().unwrap_or_default(),
-        object.name_any()
-    )
+    shared::error_policy(object.as_ref(), error, &ctx.backoff)
 }
 
 /// One licence call (a change, or none to only read) and what it says about the person.

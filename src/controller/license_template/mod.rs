@@ -20,6 +20,7 @@ use crate::api::license_template::{LicenseTemplate, LicenseTemplateStatus};
 use crate::api::webex_user::WebexUser;
 use crate::controller::context::Context;
 use crate::controller::error::ReconcileError;
+use crate::controller::shared;
 
 /// Matched-user counts follow label and user changes at this pace, or the resync interval when
 /// shorter (users are not watched a second time for this: the WebexUser cache is the
@@ -55,15 +56,7 @@ pub async fn reconcile(template: Arc<LicenseTemplate>, tctx: Arc<TemplateContext
 }
 
 pub fn error_policy(template: Arc<LicenseTemplate>, error: &ReconcileError, tctx: Arc<TemplateContext>) -> Action {
-    tracing::warn!(name = %template.name_any(), error = %error.describe(), "LicenseTemplate reconcile failed");
-    tctx.ctx.backoff.on_error(
-        &format!(
-            "LicenseTemplate/{}/{}",
-            template.namespace().unwrap_or_default(),
-            template.name_any()
-        ),
-        error,
-    )
+    shared::error_policy(template.as_ref(), error, &tctx.ctx.backoff)
 }
 
 async fn reconcile_template(

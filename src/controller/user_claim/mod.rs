@@ -28,6 +28,7 @@ use crate::api::conditions::{self, ConditionUpdate, READY, SYNCED};
 use crate::api::user_claim::{ClaimUserState, UserClaim, UserClaimStatus};
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, kube_err, webex_err};
+use crate::controller::shared;
 use crate::sim::control_types::{ClaimRequest, ClaimView};
 use crate::webex::client::ClaimOrgInfo;
 use crate::webex::error::WebexError;
@@ -46,7 +47,7 @@ pub async fn reconcile(object: Arc<UserClaim>, ctx: Arc<Context>) -> Result<Acti
     async move {
         let result = apply(&object, &ctx).await;
         if result.is_ok() {
-            ctx.backoff.reset(&object_key(&object));
+            ctx.backoff.reset(&shared::object_key(object.as_ref()));
         }
         result
     }
@@ -55,16 +56,7 @@ pub async fn reconcile(object: Arc<UserClaim>, ctx: Arc<Context>) -> Result<Acti
 }
 
 pub fn error_policy(object: Arc<UserClaim>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
-    tracing::warn!(name = %object.name_any(), category = error.category(), error = %error.describe(), "UserClaim reconcile failed");
-    ctx.backoff.on_error(&object_key(&object), error)
-}
-
-fn object_key(object: &UserClaim) -> String {
-    format!(
-        "UserClaim/{}/{}",
-        object.namespace().unwrap_or_default(),
-        object.name_any()
-    )
+    shared::error_policy(object.as_ref(), error, &ctx.backoff)
 }
 
 /// What one reconcile reports, conditions aside from Ready/Synced.
@@ -79,7 +71,7 @@ async fn apply(object: &UserClaim, ctx: &Context) -> Result<Action, ReconcileErr
     let namespace = object.namespace().ok_or(ReconcileError::MissingMetadata("namespace"))?;
     let previous = object.status.clone().unwrap_or_default();
     let resync = ctx.options.resync;
-    if object.annotations().get(PAUSE_ANNOTATION).is_some_and(|v| v != "false") {
+    if shared::is_paused(object) {
         let message = format!("paused by the {PAUSE_ANNOTATION} annotation");
         write(
             ctx,

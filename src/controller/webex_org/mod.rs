@@ -19,6 +19,7 @@ use crate::api::webex_org::{ApiBudgetStatus, Backend, WebexOrg, WebexOrgStatus};
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, kube_err, webex_err};
 use crate::controller::org_registry::OrgHandle;
+use crate::controller::shared;
 use crate::webex::client::{Token, WebexClient};
 use crate::webex::error::WebexError;
 use crate::webex::model::SETTING_ADMIN_INVITE_EMAILS;
@@ -125,7 +126,7 @@ async fn reconcile_org(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, 
 }
 
 pub fn error_policy(org: Arc<WebexOrg>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
-    ctx.backoff.on_error(&format!("WebexOrg/{}", org.name_any()), error)
+    shared::error_policy(org.as_ref(), error, &ctx.backoff)
 }
 
 /// `DeprovisioningHeld`: which WebexUsers the mass-deprovisioning guard holds (design §7).

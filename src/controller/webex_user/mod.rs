@@ -10,14 +10,12 @@ pub mod tracking_codes;
 
 use std::sync::Arc;
 
-use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::{Resource, ResourceExt};
 use tracing::Instrument;
 
 use crate::api::LicenseTemplate;
-use crate::api::common::{PAUSE_ANNOTATION, USER_FINALIZER};
+use crate::api::common::PAUSE_ANNOTATION;
 use crate::api::conditions::{self, ConditionUpdate, READY, SYNCED};
 use crate::api::webex_user::{UserState, WebexUser, WebexUserSpec, WebexUserStatus};
 use crate::controller::context::Context;
@@ -26,6 +24,7 @@ use crate::controller::guard::APPROVE_ANNOTATION;
 use crate::controller::license_template::plan as template_plan;
 use crate::controller::listing;
 use crate::controller::org_registry::OrgHandle;
+use crate::controller::shared;
 use crate::telemetry::metrics::{self, DriftField, DriftHandling};
 use crate::webex::error::CreateConflict;
 use crate::webex::model::Person;
@@ -41,33 +40,25 @@ pub async fn reconcile(user: Arc<WebexUser>, ctx: Arc<Context>) -> Result<Action
 async fn reconcile_object(user: Arc<WebexUser>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     let span = tracing::info_span!("reconcile", kind = "WebexUser", namespace = user.namespace().unwrap_or_default(), name = %user.name_any());
     async move {
-        let namespace = user.namespace().ok_or(ReconcileError::MissingMetadata("namespace"))?;
-        if is_paused(&user) {
+        if shared::is_paused(user.as_ref()) {
             write_paused(&ctx, &user).await?;
             return Ok(Action::await_change());
         }
-        let api: Api<WebexUser> = Api::namespaced(ctx.client.clone(), &namespace);
-        let key = object_key(&user);
-        let result = finalizer(&api, USER_FINALIZER, user, |event| async {
-            match event {
-                FinalizerEvent::Apply(user) => apply(user, &ctx).await,
-                FinalizerEvent::Cleanup(user) => cleanup(user, &ctx).await,
-            }
-        })
+        shared::with_finalizer(
+            &ctx.client,
+            &ctx.backoff,
+            user,
+            |user| apply(user, &ctx),
+            |user| cleanup(user, &ctx),
+        )
         .await
-        .map_err(ReconcileError::from);
-        if result.is_ok() {
-            ctx.backoff.reset(&key);
-        }
-        result
     }
     .instrument(span)
     .await
 }
 
 pub fn error_policy(user: Arc<WebexUser>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
-    tracing::warn!(name = %user.name_any(), category = error.category(), error = %error.describe(), "WebexUser reconcile failed");
-    ctx.backoff.on_error(&object_key(&user), error)
+    shared::error_policy(user.as_ref(), error, &ctx.backoff)
 }
 
 /// Whether the user waits for a free seat (`LicenseCapacityExhausted`).
@@ -76,14 +67,6 @@ pub fn waits_for_seat(user: &WebexUser) -> bool {
         .as_ref()
         .and_then(|s| conditions::find(&s.conditions, READY))
         .is_some_and(|c| c.reason == <&str>::from(UserReason::LicenseCapacityExhausted))
-}
-
-fn object_key(user: &WebexUser) -> String {
-    format!("WebexUser/{}/{}", user.namespace().unwrap_or_default(), user.name_any())
-}
-
-fn is_paused(user: &WebexUser) -> bool {
-    user.annotations().get(PAUSE_ANNOTATION).is_some_and(|v| v != "false")
 }
 
 /// Observes the person: from a listing of the org where one stands in for the read (true; see
@@ -164,7 +147,7 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
     // The LicenseTemplates of the namespace (R-TPL-1..5), merged per round: adoption in the
     // first round makes the person an existing user.
     let templates = namespace_templates(ctx, &namespace).await?;
-    let key = object_key(&user);
+    let key = shared::object_key(user.as_ref());
     let licensing_for = |status: &WebexUserStatus, person: Option<&Person>| {
         effective_for(ctx, &user, &templates, &org, &key, status, person)
     };
@@ -392,7 +375,7 @@ async fn perform(
     let reference = user.object_ref(&());
     if plan::is_deprovisioning(&action, person.as_ref()) {
         let approved = user.annotations().get(APPROVE_ANNOTATION).is_some_and(|v| v == "true");
-        let key = object_key(user);
+        let key = shared::object_key(user);
         if let Err(held) = ctx
             .orgs
             .admit_deprovisioning(&user.spec.org_ref.name, &key, org.facts.guard, approved)
@@ -472,7 +455,7 @@ async fn perform(
                 l.operation == crate::webex::model::LicenseOperation::Remove
                     || org.facts.licenses.iter().find(|o| o.id == l.id).is_none_or(|o| {
                         ctx.orgs
-                            .reserve_seat(&user.spec.org_ref.name, o, org.read_at, &object_key(user))
+                            .reserve_seat(&user.spec.org_ref.name, o, org.read_at, &shared::object_key(user))
                     })
             });
             if body.licenses.is_empty() && body.site_urls.is_empty() {
@@ -681,7 +664,8 @@ async fn cleanup(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, Reconcil
             });
         }
     }
-    ctx.orgs.release_seats(&user.spec.org_ref.name, &object_key(&user));
+    ctx.orgs
+        .release_seats(&user.spec.org_ref.name, &shared::object_key(user.as_ref()));
     Ok(Action::await_change())
 }
 
