@@ -1329,6 +1329,7 @@ mod tests {
             admin_roles: Some(vec![AdminRole::UserAdministrator]),
             calling_settings: None,
             tracking_codes: None,
+            content_management: None,
             existing_user_policy: None,
             deletion_policy: Default::default(),
             management_policy: Default::default(),

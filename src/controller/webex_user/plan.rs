@@ -1133,6 +1133,7 @@ mod tests {
             admin_roles: None,
             calling_settings: None,
             tracking_codes: None,
+            content_management: None,
             existing_user_policy: None,
             deletion_policy: DeletionPolicy::Delete,
             management_policy: ManagementPolicy::Manage,
