@@ -4,9 +4,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::webex::content_management::{AssignedBy, ContentAccess, ContentPlatform};
 
-/// The content-management option of a user (R-USER-9).
+/// Enterprise content management of the user (R-USER-9): `Microsoft` (OneDrive/SharePoint),
+/// `Box`, `GoogleDrive`, or `None` (no third-party platform, Webex native storage only). Under
+/// general access the org assigns its platform to every user: name that platform or leave the
+/// field out. Unset: not managed. Webex has no public API for it: with `backend: Webex` a
+/// condition tells the admin what to choose in Control Hub.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    strum::IntoStaticStr,
 )]
 pub enum ContentManagement {
     /// Microsoft OneDrive / SharePoint Online.

@@ -5,8 +5,8 @@ use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use super::calling_settings::{CallingSettings, SiteTrackingCodes};
-use super::content_management::{ContentManagement, UserContentManagementStatus};
 use super::common::{ContactCenterType, ExistingUserPolicy, LicenseRef, ManagementPolicy, OrgRef};
+use super::content_management::{ContentManagement, UserContentManagementStatus};
 
 /// Webex Calling for the user (R-USER-7): the Calling licence and its properties.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, KubeSchema)]

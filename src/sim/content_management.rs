@@ -74,7 +74,11 @@ pub fn check_org(config: &OrgContentManagement) -> Result<OrgContentManagement, 
 }
 
 /// What a person has, from the org's configuration and their stored choice.
-pub fn person_view(org: &OrgContentManagement, choice: Option<&PersonChoice>, person_id: &str) -> PersonContentManagement {
+pub fn person_view(
+    org: &OrgContentManagement,
+    choice: Option<&PersonChoice>,
+    person_id: &str,
+) -> PersonContentManagement {
     let updates = choice.map_or(0, |c| c.updates);
     let (platform, assigned_by) = match (org.general_platform(), choice) {
         (Some(platform), _) => (platform, AssignedBy::GeneralAccess),
@@ -169,7 +173,11 @@ pub async fn get_person(
     app.store.read(|s| {
         let (uuid, org_uuid) = person_of(s, &person_id)?;
         let org = org_config(s, &org_uuid);
-        Ok(Json(person_view(&org, s.content_management.people.get(&uuid), &person_id)))
+        Ok(Json(person_view(
+            &org,
+            s.content_management.people.get(&uuid),
+            &person_id,
+        )))
     })
 }
 
@@ -184,14 +192,10 @@ pub async fn set_person(
         let (uuid, org_uuid) = person_of(s, &person_id)?;
         let org = org_config(s, &org_uuid);
         check_choice(&org, choice.platform)?;
-        let record = s
-            .content_management
-            .people
-            .entry(uuid)
-            .or_insert(PersonChoice {
-                platform: choice.platform,
-                updates: 0,
-            });
+        let record = s.content_management.people.entry(uuid).or_insert(PersonChoice {
+            platform: choice.platform,
+            updates: 0,
+        });
         record.platform = choice.platform;
         record.updates += 1;
         let record = *record;
@@ -235,7 +239,10 @@ mod tests {
 
     #[test]
     fn r_user_9_limited_access_shows_the_per_user_choice_while_it_is_enabled() {
-        let limited = org(ContentAccess::Limited, &[ContentPlatform::Box, ContentPlatform::GoogleDrive]);
+        let limited = org(
+            ContentAccess::Limited,
+            &[ContentPlatform::Box, ContentPlatform::GoogleDrive],
+        );
         let view = person_view(&limited, Some(&chose(ContentPlatform::GoogleDrive)), "P");
         assert_eq!(
             (view.platform, view.assigned_by),
@@ -268,7 +275,8 @@ mod tests {
         let not_enabled = check_choice(&limited, ContentPlatform::GoogleDrive).unwrap_err();
         assert_eq!(not_enabled.status, StatusCode::BAD_REQUEST);
         assert!(
-            not_enabled.message.contains("googleDrive is not enabled") && not_enabled.message.contains("box, webexNative"),
+            not_enabled.message.contains("googleDrive is not enabled")
+                && not_enabled.message.contains("box, webexNative"),
             "{}",
             not_enabled.message
         );
@@ -277,9 +285,19 @@ mod tests {
     #[test]
     fn general_access_needs_exactly_one_platform_and_native_is_not_listed() {
         assert!(check_org(&org(ContentAccess::General, &[])).is_err());
-        assert!(check_org(&org(ContentAccess::General, &[ContentPlatform::Box, ContentPlatform::Microsoft])).is_err());
+        assert!(
+            check_org(&org(
+                ContentAccess::General,
+                &[ContentPlatform::Box, ContentPlatform::Microsoft]
+            ))
+            .is_err()
+        );
         assert!(check_org(&org(ContentAccess::Limited, &[ContentPlatform::WebexNative])).is_err());
-        let deduplicated = check_org(&org(ContentAccess::General, &[ContentPlatform::Box, ContentPlatform::Box])).unwrap();
+        let deduplicated = check_org(&org(
+            ContentAccess::General,
+            &[ContentPlatform::Box, ContentPlatform::Box],
+        ))
+        .unwrap();
         assert_eq!(deduplicated.platforms, vec![ContentPlatform::Box]);
         assert!(check_org(&org(ContentAccess::Limited, &[])).is_ok());
     }

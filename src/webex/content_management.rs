@@ -18,9 +18,7 @@ use super::client::{Idempotency, WebexClient};
 use super::error::WebexError;
 
 /// A content-management option a user can have.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, strum::IntoStaticStr,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "camelCase")]
 pub enum ContentPlatform {
     /// Microsoft OneDrive / SharePoint Online.
