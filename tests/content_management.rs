@@ -394,3 +394,69 @@ async fn r_user_9_against_the_real_service_the_admin_is_told_to_choose_in_contro
     let id = person_id(sim, &seeded, &format!("otto@{domain}")).await;
     assert_eq!(held(sim, &id).await.updates, 0);
 }
+
+#[tokio::test]
+async fn r_user_9_report_only_drift_and_observe_only_do_not_write() {
+    let (client, ns, sim) = setup("cmreport").await;
+    let (domain, seeded) = org(&client, sim, &ns, json!({"driftPolicy": "ReportOnly"})).await;
+    configure(sim, &seeded, ContentAccess::Limited, &[ContentPlatform::Box]).await;
+    apply_user(&client, &ns, "rita", user_spec(&ns, &domain, "rita", Some("Box"))).await;
+    wait_user(&client, &ns, "rita", Duration::from_secs(60), "has Box chosen", |u| {
+        reported(u).is_some_and(|r| r.platform == ContentManagement::Box)
+    })
+    .await;
+    let id = person_id(sim, &seeded, &format!("rita@{domain}")).await;
+    // Changed by hand: reported at the next reconcile (resync), not corrected.
+    sim.control()
+        .set_person_content_management(&id, ContentPlatform::WebexNative)
+        .await
+        .expect("change by hand");
+    let rita = wait_reason(&client, &ns, "rita", "DriftDetected").await;
+    let message = ready(&rita).expect("Ready").2;
+    assert!(
+        message.contains("content management Box") && message.contains("ReportOnly"),
+        "{message}"
+    );
+    let now = held(sim, &id).await;
+    assert_eq!((now.platform, now.updates), (ContentPlatform::WebexNative, 2));
+
+    // Observe-only on an existing person: says what it would assign, writes nothing.
+    let sam = sim
+        .control()
+        .seed_person(
+            &seeded.org_id,
+            webex_operator::sim::control_types::PersonSeed::new(format!("sam@{domain}")),
+        )
+        .await
+        .expect("seed sam");
+    let spec = json!({"orgRef": {"name": ns}, "email": format!("sam@{domain}"), "managementPolicy": "ObserveOnly",
+        "existingUserPolicy": "Adopt", "contentManagement": "Box"});
+    apply_user(&client, &ns, "sam", spec).await;
+    // The org's listing may predate the seeded person ("would create"): ask for a fresh
+    // reconcile until the controller sees Sam.
+    let users: Api<WebexUser> = Api::namespaced(client.clone(), &ns);
+    let mut message = String::new();
+    for round in 0..60 {
+        let sam = users.get("sam").await.expect("WebexUser");
+        if let Some((_, reason, m)) = ready(&sam) {
+            message = m;
+            if reason == "ObserveOnly" && message.contains("content management") {
+                break;
+            }
+        }
+        if round % 5 == 4 {
+            let poke = json!({"metadata": {"annotations": {"webex.operator.io/reconcile-now": round.to_string()}}});
+            users
+                .patch("sam", &PatchParams::default(), &Patch::Merge(&poke))
+                .await
+                .expect("poke");
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    assert!(message.contains("would assign the content management Box"), "{message}");
+    let untouched = held(sim, &sam.id).await;
+    assert_eq!(
+        (untouched.platform, untouched.assigned_by, untouched.updates),
+        (ContentPlatform::WebexNative, AssignedBy::OrgDefault, 0)
+    );
+}
