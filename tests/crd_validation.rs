@@ -72,6 +72,12 @@ fn bad_manifests() -> Vec<(&'static str, &'static str, Value, &'static str)> {
             "spec.orgRef",
         ),
         (
+            "unknown content-management platform (R-USER-9)",
+            "WebexUser",
+            with(valid_spec(), "contentManagement", json!("Dropbox")),
+            "spec.contentManagement",
+        ),
+        (
             "calling name too long",
             "WebexUser",
             with(

@@ -326,7 +326,9 @@ async fn plan_reads_kustomize_output_on_stdin_and_exits_0_without_changes() {
     assert!(stdout.contains("<stdin>#3 (line"), "{stdout}");
     assert!(stdout.contains("note: 1 object(s) of other kinds ignored"), "{stdout}");
     assert!(
-        stdout.contains("1 WebexUser(s) set callingSettings or trackingCodes, which plan does not compare"),
+        stdout.contains(
+            "1 WebexUser(s) set callingSettings, trackingCodes or contentManagement, which plan does not compare"
+        ),
         "{stdout}"
     );
 }

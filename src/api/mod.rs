@@ -6,6 +6,7 @@
 pub mod calling_settings;
 pub mod common;
 pub mod conditions;
+pub mod content_management;
 pub mod external_user;
 pub mod license_template;
 pub mod user_claim;

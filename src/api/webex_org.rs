@@ -252,6 +252,11 @@ pub struct WebexOrgStatus {
     /// Automatic activation emails as Webex reports them (R-ORG-1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub automatic_activation_emails: Option<bool>,
+    /// Enterprise content management (R-USER-9): the access (`General`: every user gets the
+    /// org's platform; `Limited`: chosen per user) and the enabled platforms. Only when the
+    /// backend can tell (the simulator; Webex has no public API for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_management: Option<super::content_management::OrgContentManagementStatus>,
     /// Licences of the org with their units.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub licenses: Vec<OrgLicenseStatus>,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::calling_settings::{CallingSettings, SiteTrackingCodes};
 use super::common::{ContactCenterType, ExistingUserPolicy, LicenseRef, ManagementPolicy, OrgRef};
+use super::content_management::{ContentManagement, UserContentManagementStatus};
 
 /// Webex Calling for the user (R-USER-7): the Calling licence and its properties.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, KubeSchema)]
@@ -173,6 +174,13 @@ pub struct WebexUserSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 20))]
     pub tracking_codes: Option<Vec<SiteTrackingCodes>>,
+    /// Enterprise content management of the user (R-USER-9): `Microsoft` (OneDrive/SharePoint),
+    /// `Box`, `GoogleDrive`, or `None` (no third-party platform, Webex native storage only).
+    /// Under general access the org assigns its platform to everyone: the field must then name
+    /// that platform (or be left out). Unset: not managed. Webex has no public API for it: with
+    /// `backend: Webex` a condition tells the admin to choose it in Control Hub.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_management: Option<ContentManagement>,
     /// What to do when the email already belongs to a person of the org; defaults to the
     /// WebexOrg's `defaultExistingUserPolicy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -249,6 +257,11 @@ pub struct WebexUserStatus {
     /// absent: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_center_synced: Option<String>,
+    /// The user's enterprise content management as Webex reports it, and where it comes from
+    /// (general access or chosen per user, R-USER-9). Only while `spec.contentManagement` is
+    /// set and the backend can tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_management: Option<UserContentManagementStatus>,
     /// When the person was last compared with Webex (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_synced: Option<String>,

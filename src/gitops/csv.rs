@@ -419,6 +419,7 @@ fn new_spec(email: &str, options: &CsvOptions) -> WebexUserSpec {
         admin_roles: None,
         calling_settings: None,
         tracking_codes: None,
+        content_management: None,
         existing_user_policy: None,
         deletion_policy: options.deletion_policy,
         management_policy: ManagementPolicy::Manage,

@@ -245,6 +245,7 @@ pub fn spec_for(person: &Person, email: &str, org: &OrgFacts, options: &ImportOp
         admin_roles: None,
         calling_settings: None,
         tracking_codes: None,
+        content_management: None,
         // Explicit: the org's default may be Refuse, and these objects exist to adopt.
         existing_user_policy: Some(ExistingUserPolicy::Adopt),
         deletion_policy: options.deletion_policy,

@@ -144,6 +144,8 @@ async fn connect(name: &str, client: WebexClient, org: &WebexOrg) -> Result<Obse
         roles,
         activation_emails,
         directory_sync_reported,
+        // Not compared by plan (R-USER-9 has no public API); the controller reads it.
+        content_management: None,
     };
     let facts = org_plan::facts(&org.spec, &observation);
     Ok(ObservedOrg {

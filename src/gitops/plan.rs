@@ -1089,11 +1089,14 @@ pub async fn run(options: &PlanOptions) -> Result<PlanReport, GitopsError> {
     let unplanned_details = inputs
         .users
         .iter()
-        .filter(|u| u.object.spec.calling_settings.is_some() || u.object.spec.tracking_codes.is_some())
+        .filter(|u| {
+            let spec = &u.object.spec;
+            spec.calling_settings.is_some() || spec.tracking_codes.is_some() || spec.content_management.is_some()
+        })
         .count();
     if unplanned_details > 0 {
         notes.push(format!(
-            "{unplanned_details} WebexUser(s) set callingSettings or trackingCodes, which plan does not compare with Webex: the controller may still change them (R-USER-16, R-USER-8) where this plan shows no change"
+            "{unplanned_details} WebexUser(s) set callingSettings, trackingCodes or contentManagement, which plan does not compare with Webex: the controller may still change them (R-USER-16, R-USER-8, R-USER-9) where this plan shows no change"
         ));
     }
     if objects
@@ -1329,6 +1332,7 @@ mod tests {
             admin_roles: Some(vec![AdminRole::UserAdministrator]),
             calling_settings: None,
             tracking_codes: None,
+            content_management: None,
             existing_user_policy: None,
             deletion_policy: Default::default(),
             management_policy: Default::default(),

@@ -175,6 +175,59 @@ impl SimControl {
             .await
     }
 
+    /// Sets the org's enterprise content management as an admin would in Control Hub
+    /// (R-USER-9; simulator-only: Webex has no public API for it).
+    pub async fn set_content_management(
+        &self,
+        org_id: &str,
+        config: &crate::webex::content_management::OrgContentManagement,
+    ) -> Result<crate::webex::content_management::OrgContentManagement, SimControlError> {
+        self.json(
+            Method::PUT,
+            &format!("/_sim/orgs/{org_id}/content-management"),
+            Some(config),
+        )
+        .await
+    }
+
+    /// The org's enterprise content management (R-USER-9).
+    pub async fn content_management(
+        &self,
+        org_id: &str,
+    ) -> Result<crate::webex::content_management::OrgContentManagement, SimControlError> {
+        self.json::<_, ()>(Method::GET, &format!("/_sim/orgs/{org_id}/content-management"), None)
+            .await
+    }
+
+    /// What content management a person has and why (R-USER-9).
+    pub async fn person_content_management(
+        &self,
+        person_id: &str,
+    ) -> Result<crate::webex::content_management::PersonContentManagement, SimControlError> {
+        self.json::<_, ()>(
+            Method::GET,
+            &format!("/_sim/hub/people/{person_id}/content-management"),
+            None,
+        )
+        .await
+    }
+
+    /// Chooses a person's content management by hand (limited access, R-USER-9), as an admin
+    /// would in Control Hub.
+    pub async fn set_person_content_management(
+        &self,
+        person_id: &str,
+        platform: crate::webex::content_management::ContentPlatform,
+    ) -> Result<crate::webex::content_management::PersonContentManagement, SimControlError> {
+        let body = crate::webex::content_management::ContentManagementChoice { platform };
+        self.json(
+            Method::PUT,
+            &format!("/_sim/hub/people/{person_id}/content-management"),
+            Some(&body),
+        )
+        .await
+    }
+
     /// Every person of an org, in creation order (state dump for assertions).
     pub async fn people(&self, org_id: &str) -> Result<Vec<Person>, SimControlError> {
         self.json::<_, ()>(Method::GET, &format!("/_sim/orgs/{org_id}/people"), None)

@@ -7,11 +7,13 @@
 //! `licenses`, `roles`, `settings` (public routes), `control_api` + `control_types` (control
 //! routes and their bodies), `faults` (fault injection, rate limit, counters), `auth`, `error`,
 //! `external` (external users, R-EXT-*), `claims` (claiming users, R-CLM-*, on simulator-only
-//! endpoints: Webex has no public claim API).
+//! endpoints: Webex has no public claim API), `content_management` (enterprise content
+//! management, R-USER-9, simulator-only endpoints: no public API either).
 
 pub mod auth;
 pub mod calling;
 pub mod claims;
+pub mod content_management;
 pub mod control;
 pub mod control_api;
 pub mod control_types;
@@ -211,6 +213,18 @@ pub fn router(app: AppState) -> Router {
         .route(
             "/_sim/orgs/{orgId}/contact-center/users",
             get(calling::contact_center_users),
+        )
+        .route(
+            "/_sim/orgs/{orgId}/content-management",
+            get(content_management::get_org).put(content_management::set_org),
+        )
+        .route(
+            "/_sim/hub/orgs/{orgId}/content-management",
+            get(content_management::get_org),
+        )
+        .route(
+            "/_sim/hub/people/{personId}/content-management",
+            get(content_management::get_person).put(content_management::set_person),
         )
         .route("/_sim/sign-in", post(control_api::sign_in))
         .route("/_sim/orgs/{orgId}/invitations", get(control_api::invitations))

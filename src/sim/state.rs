@@ -37,6 +37,10 @@ pub struct State {
     /// Meetings tracking codes (`sim::tracking_codes`).
     #[serde(default)]
     pub tracking: crate::sim::tracking_codes::TrackingStore,
+    /// Enterprise content management per org and per-user choices (`sim::content_management`,
+    /// R-USER-9).
+    #[serde(default)]
+    pub content_management: crate::sim::content_management::ContentManagementStore,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

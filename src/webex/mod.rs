@@ -3,6 +3,7 @@
 pub mod budget;
 pub mod calling;
 pub mod client;
+pub mod content_management;
 pub mod error;
 pub mod ids;
 pub mod model;

@@ -91,6 +91,7 @@ mod tests {
                 management_policy: Default::default(),
                 calling_settings: None,
                 tracking_codes: None,
+                content_management: None,
             },
             status: Some(WebexUserStatus {
                 effective_licenses: sources

@@ -1,6 +1,7 @@
 //! The WebexOrg reconciler: reads the token Secret, checks it, discovers the org, applies its
-//! settings (R-ORG-1), reports directory sync (R-ORG-2), and publishes what it learned in the
-//! org registry for the other reconcilers.
+//! settings (R-ORG-1), reports directory sync (R-ORG-2) and enterprise content management
+//! (R-USER-9, simulator only), and publishes what it learned in the org registry for the other
+//! reconcilers.
 
 pub mod plan;
 
@@ -75,6 +76,7 @@ async fn reconcile_org(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, 
                 org_id: Some(facts.org_id.clone()),
                 directory_sync: Some(plan::directory_sync_label(facts.directory_sync).to_string()),
                 automatic_activation_emails: observation.activation_emails,
+                content_management: plan::content_management_status(&observation),
                 licenses: plan::license_status(&facts.licenses, &ctx.orgs.reserved_seats(&name, read_at)),
                 api_budget: Some(budget_status(&handle_budget)),
                 last_updated: previous.last_updated.clone(),
@@ -208,12 +210,22 @@ async fn discover(org: &WebexOrg, ctx: &Context) -> Result<(OrgObservation, OrgH
         Err(WebexError::NotAvailableInPublicApi { .. }) => None,
         Err(e) => return Err(webex_err("read the directory-sync status")(e)),
     };
+    // R-USER-9: only the simulator tells; the real service has no API for it.
+    let content_management = match client
+        .org_content_management(&org_id, org.spec.backend == Backend::Simulator)
+        .await
+    {
+        Ok(v) => Some(v),
+        Err(WebexError::NotAvailableInPublicApi { .. }) => None,
+        Err(e) => return Err(webex_err("read the enterprise content management")(e)),
+    };
     let mut observation = OrgObservation {
         org_id,
         licenses,
         roles,
         activation_emails,
         directory_sync_reported,
+        content_management,
     };
     for action in plan::plan(&org.spec, &observation) {
         match action {

@@ -2,10 +2,12 @@
 
 use std::collections::HashMap;
 
+use crate::api::content_management::{ContentManagement, OrgContentManagementStatus};
 use crate::api::webex_org::{DriftPolicy, OrgLicenseStatus, WebexOrgSpec};
 use crate::controller::guard::GuardConfig;
 use crate::controller::org_registry::{OrgFacts, OrgLicense};
 use crate::webex::budget::BudgetConfig;
+use crate::webex::content_management::OrgContentManagement;
 use crate::webex::ids;
 use crate::webex::model::{License, Role};
 
@@ -19,6 +21,9 @@ pub struct OrgObservation {
     pub activation_emails: Option<bool>,
     /// Directory sync as the backend reports it; `None` when it cannot tell (R-ORG-2).
     pub directory_sync_reported: Option<bool>,
+    /// Enterprise content management as the backend reports it; `None` when it cannot tell
+    /// (R-USER-9: no public API).
+    pub content_management: Option<OrgContentManagement>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +55,17 @@ pub fn directory_sync_label(value: Option<bool>) -> &'static str {
         Some(false) => "Disabled",
         None => "Unknown",
     }
+}
+
+/// The org's content management for its status (R-USER-9).
+pub fn content_management_status(observed: &OrgObservation) -> Option<OrgContentManagementStatus> {
+    observed
+        .content_management
+        .as_ref()
+        .map(|c| OrgContentManagementStatus {
+            access: c.access.into(),
+            platforms: c.platforms.iter().map(|p| ContentManagement::of(*p)).collect(),
+        })
 }
 
 /// Licences keyed by offer code; licences whose id carries no offer code are skipped.
@@ -224,6 +240,27 @@ mod tests {
             ..Default::default()
         };
         assert!(plan(&s, &same).is_empty());
+    }
+
+    #[test]
+    fn r_user_9_content_management_shows_when_the_backend_tells() {
+        use crate::api::content_management::ContentManagementAccess;
+        use crate::webex::content_management::{ContentAccess, ContentPlatform};
+        assert_eq!(content_management_status(&OrgObservation::default()), None);
+        let obs = OrgObservation {
+            content_management: Some(OrgContentManagement {
+                access: ContentAccess::General,
+                platforms: vec![ContentPlatform::GoogleDrive],
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            content_management_status(&obs),
+            Some(OrgContentManagementStatus {
+                access: ContentManagementAccess::General,
+                platforms: vec![ContentManagement::GoogleDrive],
+            })
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod calling_settings;
 pub mod contact_center_sync;
+pub mod content_management;
 pub mod plan;
 pub mod services;
 pub mod tracking_codes;

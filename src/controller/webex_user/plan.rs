@@ -65,6 +65,11 @@ pub enum UserReason {
     LicenseCapacityExhausted,
     /// The deletion policy could not run; the finalizer keeps the object.
     DeletionBlocked,
+    // --- Enterprise content management (`content_management`, R-USER-9) ---
+    /// The org uses general access and assigns another platform to every user (R-USER-9).
+    ContentManagementGeneralAccess,
+    /// The requested content-management platform is not enabled in the org (R-USER-9).
+    ContentManagementNotOffered,
     // --- Licence details (`calling_settings`, `services`) ---
     /// `callingSettings` are set but the person has no Calling licence (R-USER-16).
     CallingLicenseRequired,
@@ -1140,6 +1145,7 @@ mod tests {
             admin_roles: None,
             calling_settings: None,
             tracking_codes: None,
+            content_management: None,
             existing_user_policy: None,
             deletion_policy: DeletionPolicy::Delete,
             management_policy: ManagementPolicy::Manage,

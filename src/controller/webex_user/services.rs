@@ -5,6 +5,7 @@
 //!    settings fail: remove the Calling licence and assign it again, once, then report.
 //! 2. Meetings tracking codes (R-USER-8).
 //! 3. Contact Center "Synchronise users" after the Contact Center licence changed (R-CC-6).
+//! 4. Enterprise content management (R-USER-9), decided in `content_management`.
 //!
 //! Each managed setting is read at every reconcile (the periodic resync included), so drift in
 //! them is found at reconcile time; the org-wide drift listing does not cover them.
@@ -26,6 +27,7 @@ use crate::webex::model::Person;
 
 use super::calling_settings::{self, SettingsFailure};
 use super::contact_center_sync::{self, CONTACT_CENTER_SYNCED};
+use super::content_management;
 use super::plan::{UserReason, Verdict};
 use super::tracking_codes;
 
@@ -55,7 +57,7 @@ impl Mode {
     }
 }
 
-/// Runs the three steps. `Some(verdict)` replaces the person's verdict (something blocks);
+/// Runs the four steps. `Some(verdict)` replaces the person's verdict (something blocks);
 /// `server` follows the status writes made here.
 pub async fn reconcile(
     ctx: &Context,
@@ -75,7 +77,7 @@ pub async fn reconcile(
     if !mode.observe_only {
         contact_center(ctx, user, org, status, person).await?;
     }
-    Ok(None)
+    content_management(ctx, user, org, status, person, mode).await
 }
 
 /// A write is held back (observe-only or report-only drift): the verdict that says so.
@@ -436,3 +438,112 @@ async fn synchronise_once_covered(ctx: &Context, org_name: &str, org: &OrgHandle
 
 /// How long a sync waits for other users' licence changes to join it.
 const SYNC_GATHER: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Enterprise content management (R-USER-9): read the org's access and the person's option,
+/// then satisfied / assign / blocked (`content_management::decide`). Against the real service
+/// (no public API) a condition tells the admin what to choose in Control Hub, Ready unaffected.
+async fn content_management(
+    ctx: &Context,
+    user: &WebexUser,
+    org: &OrgHandle,
+    status: &mut WebexUserStatus,
+    person: &Person,
+    mode: Mode,
+) -> Result<Option<Verdict>, ReconcileError> {
+    let Some(desired) = user.spec.content_management else {
+        status.content_management = None;
+        status.conditions = content_management::forget(&status.conditions);
+        return Ok(None);
+    };
+    let reference = user.object_ref(&());
+    let generation = user.meta().generation;
+    let now = jiff::Timestamp::now();
+    let org_config = match org
+        .client
+        .org_content_management(&org.facts.org_id, org.simulator)
+        .await
+    {
+        Ok(config) => config,
+        Err(WebexError::NotAvailableInPublicApi { .. }) => {
+            let update = content_management::control_hub_condition(&user.spec.email, desired);
+            if content_management::is_news(&status.conditions, &update) {
+                ctx.event(
+                    &reference,
+                    true,
+                    content_management::ASSIGN_IN_CONTROL_HUB,
+                    "AssignContentManagement",
+                    update.message.clone(),
+                )
+                .await;
+            }
+            status.conditions = conditions::merge(&status.conditions, &[update], generation, now);
+            status.content_management = None;
+            return Ok(None);
+        }
+        Err(e) => return Err(webex_err("read the org's enterprise content management")(e)),
+    };
+    let observed = org
+        .client
+        .person_content_management(&person.id, org.simulator)
+        .await
+        .map_err(webex_err("read the user's enterprise content management"))?;
+    status.content_management = Some(content_management::status_of(&observed));
+    let (update, verdict) = match content_management::decide(Some(desired), &org_config, &observed) {
+        content_management::Decision::Satisfied => (content_management::satisfied_condition(&observed), None),
+        content_management::Decision::Blocked { reason, message } => (
+            content_management::blocked_condition(reason, &message),
+            // Not terminal: the fix may be made in Control Hub, which no watch sees.
+            Some(Verdict::Blocked {
+                reason,
+                message,
+                terminal: false,
+            }),
+        ),
+        content_management::Decision::Assign(platform) => {
+            let previous_reason = user
+                .status
+                .as_ref()
+                .and_then(|s| conditions::find(&s.conditions, conditions::READY))
+                .map(|c| c.reason.as_str());
+            // After this step blocked, the admin fixed the org: the write is work left over.
+            let mode = Mode {
+                already_synced: mode.already_synced && !content_management::was_blocked_here(previous_reason),
+                ..mode
+            };
+            let name = content_management::spec_name(platform);
+            if let Some(verdict) = held_back(mode, &format!("assign the content management {name}")) {
+                return Ok(Some(verdict));
+            }
+            let after = org
+                .client
+                .set_person_content_management(&person.id, platform, org.simulator)
+                .await
+                .map_err(webex_err("assign the enterprise content management"))?;
+            if mode.already_synced {
+                ctx.event(
+                    &reference,
+                    true,
+                    UserReason::DriftDetected.into(),
+                    "DetectDrift",
+                    format!(
+                        "the content management was changed in Webex to {}; correcting: {name}",
+                        content_management::spec_name(observed.platform)
+                    ),
+                )
+                .await;
+            }
+            ctx.event(
+                &reference,
+                false,
+                "ContentManagementAssigned",
+                "AssignContentManagement",
+                format!("assigned the content management {name} (limited access, R-USER-9)"),
+            )
+            .await;
+            status.content_management = Some(content_management::status_of(&after));
+            (content_management::satisfied_condition(&after), None)
+        }
+    };
+    status.conditions = conditions::merge(&status.conditions, &[update], generation, now);
+    Ok(verdict)
+}

@@ -1,0 +1,117 @@
+//! Enterprise content management (R-USER-9) in the WebexUser and WebexOrg types.
+
+use serde::{Deserialize, Serialize};
+
+use crate::webex::content_management::{AssignedBy, ContentAccess, ContentPlatform};
+
+/// Enterprise content management of the user (R-USER-9): `Microsoft` (OneDrive/SharePoint),
+/// `Box`, `GoogleDrive`, or `None` (no third-party platform, Webex native storage only). Under
+/// general access the org assigns its platform to every user: name that platform or leave the
+/// field out. Unset: not managed. Webex has no public API for it: with `backend: Webex` a
+/// condition tells the admin what to choose in Control Hub.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    strum::IntoStaticStr,
+)]
+pub enum ContentManagement {
+    /// Microsoft OneDrive / SharePoint Online.
+    Microsoft,
+    /// Box.
+    Box,
+    /// Google Drive.
+    GoogleDrive,
+    /// No third-party platform: Webex native storage only.
+    #[serde(rename = "None")]
+    #[strum(serialize = "None")]
+    WebexNativeOnly,
+}
+
+impl ContentManagement {
+    pub fn platform(self) -> ContentPlatform {
+        match self {
+            Self::Microsoft => ContentPlatform::Microsoft,
+            Self::Box => ContentPlatform::Box,
+            Self::GoogleDrive => ContentPlatform::GoogleDrive,
+            Self::WebexNativeOnly => ContentPlatform::WebexNative,
+        }
+    }
+
+    pub fn of(platform: ContentPlatform) -> Self {
+        match platform {
+            ContentPlatform::Microsoft => Self::Microsoft,
+            ContentPlatform::Box => Self::Box,
+            ContentPlatform::GoogleDrive => Self::GoogleDrive,
+            ContentPlatform::WebexNative => Self::WebexNativeOnly,
+        }
+    }
+}
+
+/// Where a user's content management comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr)]
+pub enum ContentManagementSource {
+    /// The org uses general access: every user gets the org's platform automatically.
+    GeneralAccess,
+    /// Chosen for this user (limited access).
+    PerUser,
+    /// Nobody chose anything (limited access): Webex native storage only.
+    OrgDefault,
+}
+
+impl From<AssignedBy> for ContentManagementSource {
+    fn from(by: AssignedBy) -> Self {
+        match by {
+            AssignedBy::GeneralAccess => Self::GeneralAccess,
+            AssignedBy::PerUser => Self::PerUser,
+            AssignedBy::OrgDefault => Self::OrgDefault,
+        }
+    }
+}
+
+/// A user's content management as Webex reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserContentManagementStatus {
+    /// `Microsoft`, `Box`, `GoogleDrive` or `None` (Webex native storage only).
+    pub platform: ContentManagement,
+    /// `GeneralAccess`, `PerUser` or `OrgDefault`.
+    pub source: ContentManagementSource,
+}
+
+/// How the org hands out content management (R-USER-9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum ContentManagementAccess {
+    /// Every user gets the org's platform automatically.
+    General,
+    /// Chosen per user.
+    Limited,
+}
+
+impl From<ContentAccess> for ContentManagementAccess {
+    fn from(access: ContentAccess) -> Self {
+        match access {
+            ContentAccess::General => Self::General,
+            ContentAccess::Limited => Self::Limited,
+        }
+    }
+}
+
+/// The org's content management, when the backend can tell (the simulator; Webex has no public
+/// API for it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgContentManagementStatus {
+    /// `General` or `Limited`.
+    pub access: ContentManagementAccess,
+    /// Third-party platforms the org enabled; Webex native storage is always available.
+    #[serde(default)]
+    pub platforms: Vec<ContentManagement>,
+}
