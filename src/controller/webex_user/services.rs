@@ -178,7 +178,7 @@ async fn calling(
         .spec
         .calling_settings
         .as_ref()
-        .map(calling_settings::desired)
+        .map(|settings| calling_settings::desired(settings))
         .unwrap_or_default();
     let (desired, control_hub_only) = calling_settings::reachable(desired, org.simulator);
     report_control_hub_only(ctx, user, status, &control_hub_only).await;
