@@ -168,8 +168,6 @@ fn start_controller(cp: &ControlPlane, dir: &Path, args: &Args) -> anyhow::Resul
         ("WEBEX_OPERATOR_METRICS_ADDR", "127.0.0.1:0".to_string()),
         ("WEBEX_OPERATOR_LEADER_ELECTION", "false".to_string()),
         ("WEBEX_OPERATOR_DRIFT_INTERVAL_SECONDS", args.drift_seconds.to_string()),
-        // As the Helm chart runs it (values.yaml `controller.mallocArenaMax`).
-        ("MALLOC_ARENA_MAX", "2".to_string()),
     ];
     let mut argv: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     argv.extend(

@@ -157,12 +157,6 @@ fn default_render_is_a_hardened_two_replica_deployment() {
     let pod_name = env.iter().find(|e| e["name"] == "POD_NAME").expect("POD_NAME");
     assert_eq!(pod_name["valueFrom"]["fieldRef"]["fieldPath"], "metadata.name");
     assert!(env.iter().any(|e| e["name"] == "POD_NAMESPACE"));
-    // The allocator setting the scale benchmark measures the controller with.
-    let arenas = env
-        .iter()
-        .find(|e| e["name"] == "MALLOC_ARENA_MAX")
-        .expect("MALLOC_ARENA_MAX");
-    assert_eq!(arenas["value"], "2");
     assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz");
     assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz");
     assert!(c["resources"]["requests"]["memory"].is_string());
