@@ -8,12 +8,13 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use common::operator::{self, OperatorProcess, SimProcess, create_org, events_for, wait_until};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::ResourceExt;
-use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::json;
 use tokio::sync::OnceCell;
 use webex_operator::api::conditions::{self, READY};
@@ -949,4 +950,46 @@ async fn r_clm_5_a_claim_of_1000_emails_accounts_for_every_user() {
     assert_eq!(cell("Ineligible"), json!(10));
     assert_eq!(cell("Pending"), json!(0));
     assert_eq!(cell("Revoked"), json!(0));
+}
+
+#[tokio::test]
+async fn emails_that_map_to_one_object_name_each_get_their_webex_user() {
+    // "a.b@..." and "a-b@..." both make the object name "a-b-...": the second user gets a second
+    // name (with a hash of the email) instead of no WebexUser at all.
+    let (client, ns, sim) = setup("clm-names").await;
+    claimer(&client, &sim, &ns, |s| s).await;
+    let dotted = format!("a.b@{}", domain(&ns));
+    let dashed = format!("a-b@{}", domain(&ns));
+    other_org(&sim, &ns, "free", OrgSeed::default(), &[&dotted, &dashed]).await;
+    apply_claim(&client, &ns, "pair", claim_spec(&ns, &[&dotted, &dashed])).await;
+    wait_reason(&client, &ns, "pair", "Complete").await;
+    let users: Api<WebexUser> = Api::namespaced(client.clone(), &ns);
+    let listed = || async {
+        let mut pairs = users
+            .list(&ListParams::default())
+            .await
+            .expect("list")
+            .items
+            .into_iter()
+            .map(|u| (u.name_any(), u.spec.email.to_ascii_lowercase()))
+            .collect::<Vec<_>>();
+        pairs.sort();
+        pairs
+    };
+    wait_until(Duration::from_secs(30), "a WebexUser for each email", || async {
+        listed().await.len() == 2
+    })
+    .await;
+    let emails = listed().await;
+    let names: Vec<&str> = emails.iter().map(|(n, _)| n.as_str()).collect();
+    let base = webex_operator::gitops::object_name_for_email(&dotted);
+    assert!(names.contains(&base.as_str()), "{emails:?}");
+    let owners: BTreeSet<&str> = emails.iter().map(|(_, e)| e.as_str()).collect();
+    assert_eq!(owners, BTreeSet::from([dotted.as_str(), dashed.as_str()]));
+    // The second name is the hashed one of whichever email came second.
+    let other = emails.iter().find(|(n, _)| n != &base).expect("second object");
+    assert_eq!(
+        other.0,
+        webex_operator::gitops::distinct_object_name_for_email(&other.1)
+    );
 }

@@ -356,7 +356,9 @@ async fn inactive_events(
 }
 
 /// Creates the missing WebexUsers of claimed users: one list, then one create per missing
-/// object. An object of that name that exists already (made by someone else) is left alone.
+/// object. A user is named after the email; when an object of that name exists for another
+/// email (two emails that differ only in punctuation map to one name), a second name with a
+/// hash of the email is used. An object that already manages the email is left alone.
 async fn ensure_webex_users(
     ctx: &Context,
     object: &UserClaim,
@@ -374,11 +376,45 @@ async fn ensure_webex_users(
         .collect();
     let owner = object.controller_owner_ref(&());
     let mut created = 0usize;
+    // Names made in this round, with their email (no need to read them back).
+    let mut made: BTreeMap<String, String> = BTreeMap::new();
     for email in emails {
-        let name = crate::gitops::object_name_for_email(email);
-        if existing.contains(&name) {
-            continue;
+        let candidates = [
+            crate::gitops::object_name_for_email(email),
+            crate::gitops::distinct_object_name_for_email(email),
+        ];
+        let mut chosen = None;
+        let mut managed = false;
+        for name in candidates {
+            let holder = match made.get(&name) {
+                Some(holder) => Some(holder.clone()),
+                None if existing.contains(&name) => api
+                    .get_opt(&name)
+                    .await
+                    .map_err(kube_err("read a WebexUser"))?
+                    .map(|u| u.spec.email),
+                None => None,
+            };
+            match holder {
+                None => {
+                    chosen = Some(name);
+                    break;
+                }
+                // Already managed (by this claim or by someone else's object): nothing to do.
+                Some(holder) if holder.eq_ignore_ascii_case(email) => {
+                    managed = true;
+                    break;
+                }
+                Some(_) => continue,
+            }
         }
+        let Some(name) = chosen else {
+            if !managed {
+                tracing::warn!(claim = %object.name_any(), "both names for a claimed user's WebexUser are taken by other emails; none created");
+            }
+            continue;
+        };
+        made.insert(name.clone(), email.clone());
         let mut spec = serde_json::json!({
             "orgRef": {"name": object.spec.org_ref.name},
             "email": email,
