@@ -158,12 +158,13 @@ async fn calling_settings_are_set_changed_corrected_and_left_alone_when_unset() 
         feature(sim, &seeded, &id, CallingFeature::CallerId).await["blockInForwardCallsEnabled"],
         json!(true)
     );
-    assert!(
+    wait_until(Duration::from_secs(10), "a CallingSettingsChanged Event", || async {
         events_for(&client, &ns, "carol")
             .await
             .iter()
             .any(|(_, reason, _)| reason == "CallingSettingsChanged")
-    );
+    })
+    .await;
 
     // Equal: zero writes over more than one resync (5 s in tests).
     let puts = feature_puts(sim, &seeded).await;
@@ -200,12 +201,18 @@ async fn calling_settings_are_set_changed_corrected_and_left_alone_when_unset() 
         feature(sim, &seeded, &id, CallingFeature::CallWaiting).await["enabled"] == json!(false)
     })
     .await;
-    assert!(
-        events_for(&client, &ns, "carol")
-            .await
-            .iter()
-            .any(|(_, reason, note)| reason == "DriftDetected" && note.contains("callWaiting"))
-    );
+    // The Event follows the correcting PUT.
+    wait_until(
+        Duration::from_secs(10),
+        "a DriftDetected Event for callWaiting",
+        || async {
+            events_for(&client, &ns, "carol")
+                .await
+                .iter()
+                .any(|(_, reason, note)| reason == "DriftDetected" && note.contains("callWaiting"))
+        },
+    )
+    .await;
 
     // Unset: doNotDisturb and hoteling leave the spec; changes in Webex then stay as they are.
     let mut unset = changed.clone();
@@ -485,12 +492,13 @@ async fn tracking_codes_are_set_per_site_and_unknown_codes_are_reported() {
         .await
         .expect("codes");
     assert_eq!(values(held).get("Project").map(String::as_str), Some("Apollo"));
-    assert!(
+    wait_until(Duration::from_secs(10), "a TrackingCodesChanged Event", || async {
         events_for(&client, &ns, "ida")
             .await
             .iter()
             .any(|(_, r, _)| r == "TrackingCodesChanged")
-    );
+    })
+    .await;
 
     // Change one value; Department is dropped from the spec and keeps its value.
     apply_user(&client, &ns, "ida", spec(json!({"Project": "Gemini"}))).await;

@@ -218,6 +218,18 @@ pub fn router(app: AppState) -> Router {
             "/_sim/orgs/{orgId}/content-management",
             get(content_management::get_org).put(content_management::set_org),
         )
+        // Control Hub stand-ins the operator calls (counted and rate-limited like Webex; see
+        // `faults::is_control`). The tests' own control routes above serve the same handlers.
+        .route("/_sim/hub/orgs/{orgId}", get(control_api::get_org))
+        .route(
+            "/_sim/hub/orgs/{orgId}/contact-center/synchronize-users",
+            post(calling::synchronize_users),
+        )
+        .route(
+            "/_sim/hub/orgs/{orgId}/claims",
+            get(control_api::list_claims).post(control_api::claim_users),
+        )
+        .route("/_sim/hub/orgs/{orgId}/claims/revoke", post(control_api::revoke_claim))
         .route(
             "/_sim/hub/orgs/{orgId}/content-management",
             get(content_management::get_org),

@@ -177,7 +177,7 @@ impl WebexClient {
                 operation: "synchronising users to Contact Center",
             });
         }
-        let url = self.url(&format!("_sim/orgs/{org_id}/contact-center/synchronize-users"))?;
+        let url = self.url(&format!("_sim/hub/orgs/{org_id}/contact-center/synchronize-users"))?;
         self.send_raw(Method::POST, url, None::<&()>, Idempotency::Idempotent)
             .await
             .map(|_| ())

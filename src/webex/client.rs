@@ -21,7 +21,7 @@ use super::model::{
 };
 use crate::sim::control_types::{ClaimList, ClaimOutcome, ClaimRequest, ClaimResponse, ClaimRevoke, ClaimView};
 
-/// The claiming org's facts that claims depend on (the simulator's `GET /_sim/orgs/{orgId}`;
+/// The claiming org's facts that claims depend on (the simulator's `GET /_sim/hub/orgs/{orgId}`;
 /// no public API tells).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -309,7 +309,7 @@ impl WebexClient {
                 operation: "reading the directory-sync status",
             });
         }
-        let info: serde_json::Value = self.get_json(&format!("_sim/orgs/{org_id}"), &[]).await?;
+        let info: serde_json::Value = self.get_json(&format!("_sim/hub/orgs/{org_id}"), &[]).await?;
         Ok(info
             .get("directorySync")
             .and_then(serde_json::Value::as_bool)
@@ -324,7 +324,7 @@ impl WebexClient {
                 operation: "reading the org's verified and claimed domains",
             });
         }
-        self.get_json(&format!("_sim/orgs/{org_id}"), &[]).await
+        self.get_json(&format!("_sim/hub/orgs/{org_id}"), &[]).await
     }
 
     /// Claims people of other orgs (R-CLM-2, R-CLM-3). Control Hub only on the real service;
@@ -341,7 +341,7 @@ impl WebexClient {
                 operation: "claiming users",
             });
         }
-        let url = self.url(&format!("_sim/orgs/{org_id}/claims"))?;
+        let url = self.url(&format!("_sim/hub/orgs/{org_id}/claims"))?;
         let out: ClaimResponse = self
             .send_json(Method::POST, url, Some(body), Idempotency::Idempotent)
             .await?;
@@ -355,7 +355,7 @@ impl WebexClient {
                 operation: "listing claimed users",
             });
         }
-        self.get_json(&format!("_sim/orgs/{org_id}/claims"), &[]).await
+        self.get_json(&format!("_sim/hub/orgs/{org_id}/claims"), &[]).await
     }
 
     /// Revokes one claim (R-CLM-7), simulator only. Not resent on failure: a 5xx is re-read by
@@ -366,7 +366,7 @@ impl WebexClient {
                 operation: "revoking a claim",
             });
         }
-        let url = self.url(&format!("_sim/orgs/{org_id}/claims/revoke"))?;
+        let url = self.url(&format!("_sim/hub/orgs/{org_id}/claims/revoke"))?;
         let body = ClaimRevoke {
             email: email.to_string(),
         };
