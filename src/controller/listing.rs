@@ -180,6 +180,11 @@ pub struct Entered {
 #[derive(Debug, Default)]
 pub struct Listings {
     orgs: Mutex<HashMap<String, Arc<OrgListings>>>,
+    /// When an object's last Webex write ended, for the last [`MAX_AGE`]: a listing must begin
+    /// after it to stand in for the object's read. `status.lastSynced` says the same only when
+    /// the status write after the change happened; when it is skipped (nothing but its time
+    /// would change) or fails, an older listing would show the person as before the write.
+    written: Mutex<HashMap<String, jiff::Timestamp>>,
 }
 
 /// Counts a reader of an org while it lives.
@@ -239,6 +244,30 @@ impl Listings {
     }
 
     /// Forgets the org's listing: it proved out of date.
+    /// Records that a Webex write for `object` (its backoff key) just ended.
+    pub fn note_write(&self, object: &str) {
+        let now = jiff::Timestamp::now();
+        let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        // Entries older than any usable listing say nothing: keep the map small.
+        if written.len() >= 1024 {
+            let horizon = now - jiff::SignedDuration::try_from(MAX_AGE).unwrap_or_default();
+            written.retain(|_, at| *at > horizon);
+        }
+        written.insert(object.to_string(), now);
+    }
+
+    /// The time a listing must begin after to stand in for `object`: the later of its status
+    /// write (`last_synced`) and its last Webex write.
+    pub fn not_before(&self, object: &str, last_synced: Option<jiff::Timestamp>) -> Option<jiff::Timestamp> {
+        let written = self
+            .written
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(object)
+            .copied();
+        last_synced.max(written)
+    }
+
     pub fn invalidate(&self, org: &str) {
         *self.org(org).latest.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
@@ -375,6 +404,25 @@ mod tests {
         emails.insert("a@x.example", 0);
         emails.insert("a@x.example", 0);
         assert!(emails.ambiguous.is_empty());
+    }
+
+    #[test]
+    fn a_write_newer_than_the_status_moves_the_horizon() {
+        let listings = Listings::default();
+        let synced = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(30);
+        assert_eq!(listings.not_before("WebexUser/ns/a", Some(synced)), Some(synced));
+        assert_eq!(listings.not_before("WebexUser/ns/a", None), None);
+        listings.note_write("WebexUser/ns/a");
+        let after = listings.not_before("WebexUser/ns/a", Some(synced)).expect("a horizon");
+        assert!(after > synced);
+        // A listing begun before the write no longer stands in for the object.
+        let older = Snapshot::new(
+            synced + jiff::SignedDuration::from_secs(1),
+            vec![person("a", "a@x.example")],
+        );
+        assert!(!older.fresh(Some(after)));
+        // Other objects are not affected.
+        assert_eq!(listings.not_before("WebexUser/ns/b", Some(synced)), Some(synced));
     }
 
     #[test]

@@ -83,7 +83,8 @@ async fn observe(ctx: &Context, user: &WebexUser, org: &OrgHandle) -> Result<(Op
         (None, Some(_)) => None,
     };
     if let Some(key) = key {
-        let not_before = status.last_synced.as_deref().and_then(|t| t.parse().ok());
+        let last_synced = status.last_synced.as_deref().and_then(|t| t.parse().ok());
+        let not_before = ctx.listings.not_before(&shared::object_key(user), last_synced);
         match ctx.listings.lookup(org_name, &org.client, key, not_before).await {
             Some(listing::Listed::Found(person)) => return Ok((Some(*person), true)),
             Some(listing::Listed::Absent) => return Ok((None, true)),
@@ -239,6 +240,9 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
         for action in decided.actions.clone() {
             let writes_status = matches!(action, UserAction::Create(_));
             let outcome = perform(ctx, &user, &org, &mut status, &mut person, action).await;
+            // Success or not (a write may apply and still fail), listings begun before now no
+            // longer show this person as they are.
+            ctx.listings.note_write(&shared::object_key(user.as_ref()));
             if writes_status {
                 server = status.clone();
             }
