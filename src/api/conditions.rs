@@ -63,6 +63,16 @@ pub fn merge(
     out
 }
 
+/// Whether `update` says something `existing` does not yet (worth announcing with an Event,
+/// once).
+pub fn is_news(existing: &[Condition], update: &ConditionUpdate) -> bool {
+    find(existing, update.type_).is_none_or(|c| {
+        c.status != if update.status { "True" } else { "False" }
+            || c.reason != update.reason
+            || c.message != update.message
+    })
+}
+
 /// Finds a condition by type.
 pub fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
     conditions.iter().find(|c| c.type_ == type_)

@@ -33,7 +33,8 @@ use crate::sim::auth::Caller;
 use crate::sim::error::ApiError;
 use crate::sim::state::{Org, SimPerson, State as SimState, person_uuid};
 use crate::sim::{AppState, parse_json};
-use crate::webex::calling::{CallingFeature, FeatureFamily};
+use crate::webex::calling::CallingFeature;
+pub use crate::webex::calling::FeatureFamily;
 
 /// Error code of the Calling API for a person it does not know (no Calling licence).
 pub const CALLING_USER_NOT_FOUND: i64 = 4008;
@@ -454,94 +455,21 @@ fn write(
     })
 }
 
-/// `GET /v1/people/{personId}/features/{feature}`.
-pub async fn get_person_feature(
-    caller: Caller,
-    State(app): State<AppState>,
-    Path((person_id, slug)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    read(
-        &app,
-        &caller,
-        &person_id,
-        feature_of(&slug, FeatureFamily::PeopleFeatures)?,
+/// GET and PUT of one path family's features: `/v1/people/{personId}/features/{feature}`,
+/// `/v1/telephony/config/people/{personId}/{feature}`, and the simulator-only Control Hub
+/// stand-in `/_sim/hub/people/{personId}/calling/{feature}` (simultaneous ring, sequential
+/// ring, priority alert). A feature of another family answers 404, as on an unknown path.
+pub fn feature_routes(family: FeatureFamily) -> axum::routing::MethodRouter<AppState> {
+    axum::routing::get(
+        move |caller: Caller, State(app): State<AppState>, Path((person_id, slug)): Path<(String, String)>| async move {
+            read(&app, &caller, &person_id, feature_of(&slug, family)?)
+        },
     )
-}
-
-/// `PUT /v1/people/{personId}/features/{feature}`.
-pub async fn put_person_feature(
-    caller: Caller,
-    State(app): State<AppState>,
-    Path((person_id, slug)): Path<(String, String)>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    write(
-        &app,
-        &caller,
-        &person_id,
-        feature_of(&slug, FeatureFamily::PeopleFeatures)?,
-        &body,
-    )
-}
-
-/// `GET /v1/telephony/config/people/{personId}/{feature}`.
-pub async fn get_telephony_feature(
-    caller: Caller,
-    State(app): State<AppState>,
-    Path((person_id, slug)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    read(
-        &app,
-        &caller,
-        &person_id,
-        feature_of(&slug, FeatureFamily::TelephonyConfig)?,
-    )
-}
-
-/// `PUT /v1/telephony/config/people/{personId}/{feature}`.
-pub async fn put_telephony_feature(
-    caller: Caller,
-    State(app): State<AppState>,
-    Path((person_id, slug)): Path<(String, String)>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    write(
-        &app,
-        &caller,
-        &person_id,
-        feature_of(&slug, FeatureFamily::TelephonyConfig)?,
-        &body,
-    )
-}
-
-/// `GET /_sim/hub/people/{personId}/calling/{feature}` (simulator-only Control Hub stand-in for
-/// the settings the public API lacks: simultaneous ring, sequential ring, priority alert).
-pub async fn get_hub_feature(
-    caller: Caller,
-    State(app): State<AppState>,
-    Path((person_id, slug)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    read(
-        &app,
-        &caller,
-        &person_id,
-        feature_of(&slug, FeatureFamily::ControlHubOnly)?,
-    )
-}
-
-/// `PUT /_sim/hub/people/{personId}/calling/{feature}` (simulator-only, as the GET).
-pub async fn put_hub_feature(
-    caller: Caller,
-    State(app): State<AppState>,
-    Path((person_id, slug)): Path<(String, String)>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    write(
-        &app,
-        &caller,
-        &person_id,
-        feature_of(&slug, FeatureFamily::ControlHubOnly)?,
-        &body,
+    .put(
+        move |caller: Caller,
+              State(app): State<AppState>,
+              Path((person_id, slug)): Path<(String, String)>,
+              body: Bytes| async move { write(&app, &caller, &person_id, feature_of(&slug, family)?, &body) },
     )
 }
 

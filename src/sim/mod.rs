@@ -156,15 +156,15 @@ pub fn router(app: AppState) -> Router {
         )
         .route(
             "/v1/people/{personId}/features/{feature}",
-            get(calling::get_person_feature).put(calling::put_person_feature),
+            calling::feature_routes(calling::FeatureFamily::PeopleFeatures),
         )
         .route(
             "/v1/telephony/config/people/{personId}/{feature}",
-            get(calling::get_telephony_feature).put(calling::put_telephony_feature),
+            calling::feature_routes(calling::FeatureFamily::TelephonyConfig),
         )
         .route(
             "/_sim/hub/people/{personId}/calling/{feature}",
-            get(calling::get_hub_feature).put(calling::put_hub_feature),
+            calling::feature_routes(calling::FeatureFamily::ControlHubOnly),
         )
         .route(
             "/v1/admin/meeting/config/trackingCodes",

@@ -8,7 +8,7 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
-use crate::api::conditions::{self, ConditionUpdate};
+use crate::api::conditions::ConditionUpdate;
 use crate::api::content_management::{ContentManagement, ContentManagementSource, UserContentManagementStatus};
 use crate::webex::content_management::{
     AssignedBy, ContentAccess, ContentPlatform, OrgContentManagement, PersonContentManagement,
@@ -139,16 +139,6 @@ pub fn control_hub_condition(email: &str, desired: ContentManagement) -> Conditi
     )
 }
 
-/// Whether `update` says something the existing conditions do not yet (then it is announced
-/// with an Event, once).
-pub fn is_news(existing: &[Condition], update: &ConditionUpdate) -> bool {
-    conditions::find(existing, update.type_).is_none_or(|c| {
-        c.status != if update.status { "True" } else { "False" }
-            || c.reason != update.reason
-            || c.message != update.message
-    })
-}
-
 /// Whether the last verdict was one of this step's blocks: a write needed after the admin fixed
 /// the org in Control Hub is then work left over, not drift.
 pub fn was_blocked_here(previous_ready_reason: Option<&str>) -> bool {
@@ -171,6 +161,7 @@ pub fn forget(existing: &[Condition]) -> Vec<Condition> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::conditions;
 
     use ContentManagement as Spec;
     use ContentPlatform as P;
@@ -357,11 +348,14 @@ mod tests {
             "{}",
             update.message
         );
-        assert!(is_news(&[], &update));
+        assert!(conditions::is_news(&[], &update));
         let now = jiff::Timestamp::now();
         let existing = conditions::merge(&[], std::slice::from_ref(&update), Some(1), now);
-        assert!(!is_news(&existing, &update));
-        assert!(is_news(&existing, &control_hub_condition("ada@acme.test", Spec::Box)));
+        assert!(!conditions::is_news(&existing, &update));
+        assert!(conditions::is_news(
+            &existing,
+            &control_hub_condition("ada@acme.test", Spec::Box)
+        ));
         assert!(forget(&existing).is_empty());
     }
 

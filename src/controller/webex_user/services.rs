@@ -303,18 +303,29 @@ async fn report_control_hub_only(
         return;
     }
     let message = calling_settings::control_hub_message(&user.spec.email, features);
-    let previous = conditions::find(&status.conditions, type_).map(|c| c.message.clone());
-    if previous.as_deref() != Some(message.as_str()) {
+    let update = ConditionUpdate::new(type_, true, "SetInControlHub", message);
+    set_and_announce(ctx, user, status, update, "SetCallingSettings").await;
+}
+
+/// Sets `update` in the user's status and, when it says something new, announces it with a
+/// Warning Event of the same reason (what the admin must do in Control Hub is said once).
+async fn set_and_announce(
+    ctx: &Context,
+    user: &WebexUser,
+    status: &mut WebexUserStatus,
+    update: ConditionUpdate,
+    action: &str,
+) {
+    if conditions::is_news(&status.conditions, &update) {
         ctx.event(
             &user.object_ref(&()),
             true,
-            "SetInControlHub",
-            "SetCallingSettings",
-            message.clone(),
+            update.reason,
+            action,
+            update.message.clone(),
         )
         .await;
     }
-    let update = ConditionUpdate::new(type_, true, "SetInControlHub", message);
     status.conditions = conditions::merge(
         &status.conditions,
         &[update],
@@ -466,17 +477,7 @@ async fn content_management(
         Ok(config) => config,
         Err(WebexError::NotAvailableInPublicApi { .. }) => {
             let update = content_management::control_hub_condition(&user.spec.email, desired);
-            if content_management::is_news(&status.conditions, &update) {
-                ctx.event(
-                    &reference,
-                    true,
-                    content_management::ASSIGN_IN_CONTROL_HUB,
-                    "AssignContentManagement",
-                    update.message.clone(),
-                )
-                .await;
-            }
-            status.conditions = conditions::merge(&status.conditions, &[update], generation, now);
+            set_and_announce(ctx, user, status, update, "AssignContentManagement").await;
             status.content_management = None;
             return Ok(None);
         }
