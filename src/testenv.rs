@@ -1,6 +1,6 @@
 //! A real kube-apiserver + etcd (envtest-style, no containers) for the demo and the integration
-//! tests. See `testenv/` for how the binaries are built and /work/shared/testenv.md for the
-//! flags.
+//! tests. See `testenv/build.sh` for how the binaries are built; the flags they run with are
+//! below.
 //!
 //! - [`binaries`] finds (env `WEBEX_TESTENV_DIR`) or builds (`testenv/build.sh`) the binaries.
 //! - [`ControlPlane::start`] runs etcd and kube-apiserver (RBAC on, static token users) on free

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and etcd from Go modules (see ../shared/testenv.md) into a cache
+# Builds kube-apiserver and etcd from Go modules (pinned in go.mod / go.sum here) into a cache
 # outside the work tree and prints that directory. Rebuilds only when a binary is missing.
 # Progress goes to stderr; stdout is the directory alone, so callers can capture it.
 set -euo pipefail

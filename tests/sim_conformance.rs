@@ -1,4 +1,4 @@
-//! Conformance of the simulator with the wire contract `shared/webex-openapi/webex-admin.json`:
+//! Conformance of the simulator with the wire contract `tests/webex-openapi/webex-admin.json`:
 //! every public endpoint it serves is called over HTTP (success paths and the documented error
 //! paths, 429 and 5xx included), each JSON answer is validated against the response schema of
 //! that path / method / status, and the simulator's own promises (paging, ids, persistence,
@@ -18,7 +18,7 @@ use webex_operator::sim::{self, RunningSim, SimConfig};
 use webex_operator::webex::ids::{self, IdKind};
 use webex_operator::webex::model::codes;
 
-const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/webex-openapi/webex-admin.json");
+const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webex-openapi/webex-admin.json");
 const PASSWORD: &str = "Str0ng!Secret";
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 //! The simulator's licence-detail endpoints over HTTP (in-process simulator): Calling person
 //! settings (R-USER-16) and the R-USER-11 fault, the simulator-only Contact Center sync (R-CC-6),
 //! and Meetings tracking codes (R-USER-8), whose answers are validated against
-//! `shared/webex-openapi/webex-meeting.json`.
+//! `tests/webex-openapi/webex-meeting.json`.
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -15,7 +15,7 @@ use webex_operator::webex::model::{LicenseOperation, LicenseProperties, LicenseR
 
 const MEETING_SPEC: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/webex-openapi/webex-meeting.json"
+    "/tests/webex-openapi/webex-meeting.json"
 );
 const SITE: &str = "acme.webex.com";
 

@@ -1,5 +1,5 @@
 //! Enterprise content management (R-USER-9), on simulator-only endpoints: Webex has no public
-//! API for it (nothing in `shared/webex-openapi`); Control Hub is the only way on the real
+//! API for it (nothing in `tests/webex-openapi`); Control Hub is the only way on the real
 //! service.
 //!
 //! - `PUT /_sim/orgs/{orgId}/content-management` sets the org's configuration as an admin would

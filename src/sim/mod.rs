@@ -1,6 +1,6 @@
 //! The local Webex-compatible simulator: the subset of the Webex admin REST API the operator uses
 //! (`/v1/people`, `/v1/licenses`, `/v1/roles`, `/settings/organizations/...`), faithful to
-//! `shared/webex-openapi/webex-admin.json` and the domain rules, plus a control API under `/_sim`
+//! `tests/webex-openapi/webex-admin.json` and the domain rules, plus a control API under `/_sim`
 //! for tests and the demo ([`control::SimControl`]).
 //!
 //! Files: `state` (store, persistence, virtual clock), `rules` (pure rule checks), `people`,

@@ -1,6 +1,6 @@
 //! Wire types of the Webex REST APIs the operator uses, shared by the client and the simulator.
 //!
-//! Field names follow `shared/webex-openapi/webex-admin.json`; deviations the real service shows
+//! Field names follow `tests/webex-openapi/webex-admin.json`; deviations the real service shows
 //! (webex-api-notes §2.2, §3.3) are handled here once: `invitePending` / `loginEnabled` arrive as
 //! JSON booleans or as the strings "true"/"false", and site `accountType` in either case.
 

@@ -1041,7 +1041,7 @@ pub fn plan_deletion(spec: &WebexUserSpec, status: &WebexUserStatus, person: Opt
 mod tests {
     //! Decision tests of the WebexUser planner: each feeds a spec, a status, an org and a person
     //! into the pure functions and asserts the exact actions and verdict. Test names cite the
-    //! rule of /work/shared/domain-rules.md they cover.
+    //! domain rule (R-USER-n, R-CC-n, ...) they cover.
 
     use std::collections::HashMap;
 
