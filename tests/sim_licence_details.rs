@@ -13,10 +13,7 @@ use webex_operator::sim::control_types::{LicenseSeed, OrgSeed, PersonSeed, Seede
 use webex_operator::sim::{self, RunningSim, SimConfig};
 use webex_operator::webex::model::{LicenseOperation, LicenseProperties, LicenseRequest, PatchUserLicenses};
 
-const MEETING_SPEC: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/webex-openapi/webex-meeting.json"
-);
+const MEETING_SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webex-openapi/webex-meeting.json");
 const SITE: &str = "acme.webex.com";
 
 fn spec() -> &'static Value {
