@@ -338,18 +338,30 @@ impl ControlPlane {
             &root.join("kube-apiserver.pid"),
         )?;
         let admin_token = users.first().map(|(_, t, _)| t.clone()).unwrap_or_default();
-        wait_for_readyz(&mut apiserver, &url, &admin_token, deadline, options.startup_timeout).await?;
+        // kube-apiserver writes its self-signed serving cert, followed by the CA that signed it,
+        // before it listens; clients trust that CA instead of skipping verification.
+        let serving_cert = certs.join("apiserver.crt");
+        let ca_pem = wait_for_serving_cert(&mut apiserver, &serving_cert, deadline, options.startup_timeout).await?;
+        wait_for_readyz(
+            &mut apiserver,
+            &url,
+            &ca_pem,
+            &admin_token,
+            deadline,
+            options.startup_timeout,
+        )
+        .await?;
 
         let mut base_config = kube::Config::new(url.parse().map_err(|e| TestenvError::Url {
             url: url.clone(),
             reason: format!("{e}"),
         })?);
-        base_config.accept_invalid_certs = true;
+        base_config.root_cert = Some(der_certificates(&ca_pem, &serving_cert)?);
         base_config.default_namespace = "default".to_owned();
 
         let users: Vec<(String, String)> = users.into_iter().map(|(n, t, _)| (n, t)).collect();
         let kubeconfig = root.join("kubeconfig");
-        write(&kubeconfig, &kubeconfig_yaml(&url, &users))?;
+        write(&kubeconfig, &kubeconfig_yaml(&url, &ca_pem, &users))?;
 
         Ok(ControlPlane {
             apiserver,
@@ -372,8 +384,7 @@ impl ControlPlane {
         &self.url
     }
 
-    /// A kube config for `admin` (system:masters); the serving cert is self-signed, so
-    /// certificate checks are off.
+    /// A kube config for `admin` (system:masters), trusting the apiserver's self-signed CA.
     pub fn kube_config(&self) -> kube::Config {
         let mut config = self.base_config.clone();
         config.auth_info.token = Some(secrecy::SecretString::from(self.admin_token().to_owned()));
@@ -415,7 +426,7 @@ impl ControlPlane {
         self.token_for(ADMIN_USER).unwrap_or_default()
     }
 
-    /// A kubeconfig file for kubectl and humans (`insecure-skip-tls-verify: true`); one context
+    /// A kubeconfig file for kubectl and humans (with the apiserver's CA); one context
     /// per user, named after the user, current context `admin`.
     pub fn kubeconfig_path(&self) -> &Path {
         &self.kubeconfig
@@ -535,17 +546,59 @@ async fn wait_for_etcd(
     }
 }
 
+/// The PEM bundle (serving cert, then its CA) that kube-apiserver generates in `--cert-dir`.
+async fn wait_for_serving_cert(
+    apiserver: &mut Supervised,
+    path: &Path,
+    deadline: Instant,
+    timeout: Duration,
+) -> Result<String, TestenvError> {
+    loop {
+        if let Some(status) = apiserver.exited()? {
+            return Err(exited_error(apiserver, status));
+        }
+        // Written in one go but not atomically: wait until both blocks are complete.
+        if let Ok(pem) = std::fs::read_to_string(path)
+            && pem.matches("-----END CERTIFICATE-----").count() >= 2
+        {
+            return Ok(pem);
+        }
+        if Instant::now() >= deadline {
+            return Err(timeout_error(
+                apiserver,
+                timeout,
+                format!("no serving cert at {}", path.display()),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn der_certificates(pem: &str, path: &Path) -> Result<Vec<Vec<u8>>, TestenvError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    CertificateDer::pem_slice_iter(pem.as_bytes())
+        .map(|cert| cert.map(|c| c.to_vec()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TestenvError::Url {
+            url: path.display().to_string(),
+            reason: format!("unreadable serving cert: {e}"),
+        })
+}
+
 async fn wait_for_readyz(
     apiserver: &mut Supervised,
     url: &str,
+    ca_pem: &str,
     token: &str,
     deadline: Instant,
     timeout: Duration,
 ) -> Result<(), TestenvError> {
-    let http = reqwest::Client::builder()
-        .tls_danger_accept_invalid_certs(true)
-        .timeout(Duration::from_secs(5))
-        .build()?;
+    let mut http = reqwest::Client::builder().timeout(Duration::from_secs(5));
+    for cert in reqwest::Certificate::from_pem_bundle(ca_pem.as_bytes())? {
+        http = http.add_root_certificate(cert);
+    }
+    let http = http.build()?;
     let readyz = format!("{url}/readyz");
     loop {
         if let Some(status) = apiserver.exited()? {
@@ -568,13 +621,15 @@ async fn wait_for_readyz(
     }
 }
 
-fn kubeconfig_yaml(url: &str, users: &[(String, String)]) -> String {
+fn kubeconfig_yaml(url: &str, ca_pem: &str, users: &[(String, String)]) -> String {
+    use base64::Engine as _;
     // JSON strings are valid YAML double-quoted scalars.
     let q = |s: &str| serde_json::Value::from(s).to_string();
     let mut y = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
     y.push_str(&format!(
-        "- name: webex-testenv\n  cluster:\n    server: {}\n    insecure-skip-tls-verify: true\n",
-        q(url)
+        "- name: webex-testenv\n  cluster:\n    server: {}\n    certificate-authority-data: {}\n",
+        q(url),
+        q(&base64::engine::general_purpose::STANDARD.encode(ca_pem))
     ));
     y.push_str("users:\n");
     for (name, token) in users {
@@ -633,6 +688,7 @@ mod tests {
     fn kubeconfig_parses() {
         let yaml = kubeconfig_yaml(
             "https://127.0.0.1:1234",
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
             &[("admin".into(), "t1".into()), ("op".into(), "t2".into())],
         );
         let kc = kube::config::Kubeconfig::from_yaml(&yaml).unwrap();
@@ -640,6 +696,10 @@ mod tests {
         assert_eq!(kc.auth_infos.len(), 2);
         assert_eq!(kc.contexts.len(), 2);
         let cluster = kc.clusters[0].cluster.as_ref().unwrap();
-        assert_eq!(cluster.insecure_skip_tls_verify, Some(true));
+        assert_eq!(cluster.insecure_skip_tls_verify, None);
+        assert_eq!(
+            cluster.certificate_authority_data.as_deref(),
+            Some("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCkFBQUEKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=")
+        );
     }
 }
