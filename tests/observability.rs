@@ -135,5 +135,48 @@ async fn metrics_and_probes_of_the_running_controller() {
     assert!(!after.contains(&ns), "a namespace leaked into a label:\n{after}");
     assert!(!after.contains('@'), "an email leaked into a label:\n{after}");
     assert!(!after.contains("mia"), "an object name leaked into a label:\n{after}");
+
+    // A WebexOrg whose token Secret is missing backs off; once the Secret exists it is Ready and
+    // out of the backoff (it used to stay counted: the reset used another key than the policy).
+    let in_backoff = "webex_operator_objects_in_backoff";
+    let broken = format!("{ns}-late");
+    let missing = r#"webex_operator_objects{kind="WebexOrg",state="",ready="False",reason="TokenSecretMissing"}"#;
+    let orgs: kube::Api<webex_operator::api::WebexOrg> = kube::Api::all(client.clone());
+    let org = json!({"apiVersion": "webex.operator.io/v1alpha1", "kind": "WebexOrg", "metadata": {"name": broken},
+        "spec": {"apiBaseUrl": sim.base_url, "backend": "Simulator", "tokenSecretRef": {"name": format!("{broken}-token"), "namespace": ns}}});
+    orgs.patch(
+        &broken,
+        &kube::api::PatchParams::apply("test"),
+        &kube::api::Patch::Apply(&org),
+    )
+    .await
+    .expect("WebexOrg without its Secret");
+    wait_until(
+        Duration::from_secs(20),
+        "the org without a Secret is in backoff",
+        || async {
+            let m = get(&format!("{base}/metrics")).await.map(|r| r.1).unwrap_or_default();
+            value(&m, missing) == 1.0 && value(&m, in_backoff) >= 1.0
+        },
+    )
+    .await;
+    create_org(
+        &client,
+        &sim,
+        &ns,
+        &broken,
+        standard_org(&broken, &format!("late.{domain}")),
+        json!({}),
+    )
+    .await;
+    wait_until(
+        Duration::from_secs(30),
+        "the recovered org left the backoff",
+        || async {
+            let m = get(&format!("{base}/metrics")).await.map(|r| r.1).unwrap_or_default();
+            value(&m, missing) == 0.0 && value(&m, in_backoff) == 0.0
+        },
+    )
+    .await;
     drop(controller);
 }

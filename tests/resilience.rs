@@ -387,3 +387,125 @@ async fn the_org_budget_keeps_calls_under_the_rate_limit_and_shows_in_status() {
     let status = orgs.get("acme").await.unwrap().status.unwrap();
     assert_eq!(status.api_budget.map(|b| b.configured_requests_per_second), Some(3.0));
 }
+
+/// A person of the org appears between the read by email and the create (here seeded while the
+/// create is held back; in the demo, a UserClaim moving the person in): Webex answers 409
+/// "already exists in this organization". Under `existingUserPolicy: Adopt` the reconcile that
+/// got the 409 reads the person and adopts it (R-USER-3), with no WARN and never
+/// `WebexUnavailable` on the way.
+#[tokio::test]
+async fn a_person_made_meanwhile_is_adopted_in_the_reconcile_that_got_the_409() {
+    use futures::StreamExt as _;
+    use kube::runtime::{WatchStreamExt as _, watcher};
+    use webex_operator::api::conditions::{self, READY};
+    use webex_operator::sim::control_types::PersonSeed;
+
+    let (cp, client) = control_plane().await;
+    let ns = namespace(&client).await;
+    let sim = operator::start_sim().await;
+    let seeded = create_org(
+        &client,
+        &sim,
+        &ns,
+        "acme",
+        standard_org("acme", "acme.example"),
+        json!({}),
+    )
+    .await;
+    let controller = operator::start_operator_on(&cp, &[]);
+    let orgs: Api<WebexOrg> = Api::all(client.clone());
+    wait_until(Duration::from_secs(30), "the WebexOrg is Ready", || async {
+        orgs.get("acme")
+            .await
+            .ok()
+            .and_then(|o| o.status)
+            .is_some_and(|s| conditions::find(&s.conditions, READY).is_some_and(|c| c.status == "True"))
+    })
+    .await;
+    let email = "meanwhile@acme.example";
+    sim.control()
+        .inject_fault(
+            FaultRule::new(FaultKind::Latency { ms: 2000 })
+                .method("POST")
+                .path_prefix("/v1/people")
+                .times(1),
+        )
+        .await
+        .unwrap();
+
+    // Every Ready reason the object shows, from its first version on.
+    let users: Api<WebexUser> = Api::namespaced(client.clone(), &ns);
+    let config = watcher::Config::default().fields("metadata.name=meanwhile");
+    let reasons = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = reasons.clone();
+    let recorder = tokio::spawn(watcher(users.clone(), config).applied_objects().for_each(move |user| {
+        if let Ok(user) = user
+            && let Some(c) = user
+                .status
+                .as_ref()
+                .and_then(|s| conditions::find(&s.conditions, READY))
+        {
+            seen.lock().unwrap_or_else(|p| p.into_inner()).push(c.reason.clone());
+        }
+        async {}
+    }));
+
+    apply_user(
+        &client,
+        &ns,
+        "meanwhile",
+        json!({"orgRef": {"name": "acme"}, "email": email, "firstName": "Mia", "existingUserPolicy": "Adopt"}),
+    )
+    .await;
+    // The create intent is recorded just before the (held back) POST is sent.
+    wait_until(Duration::from_secs(30), "the create is in flight", || async {
+        users
+            .get_opt("meanwhile")
+            .await
+            .ok()
+            .flatten()
+            .and_then(|u| u.status)
+            .is_some_and(|s| s.create_requested_at.is_some())
+    })
+    .await;
+    sim.control()
+        .seed_person(&seeded.org_id, PersonSeed::new(email).signed_in())
+        .await
+        .expect("seed the person meanwhile");
+    let user = wait_reason(&client, &ns, "meanwhile", "Active").await;
+    let status = user.status.clone().unwrap_or_default();
+    assert_eq!(
+        status.adopted,
+        Some(true),
+        "adopted, not taken for our own create: {status:?}"
+    );
+    assert!(
+        status.create_requested_at.is_none(),
+        "the refused create's intent is gone"
+    );
+    let counters = sim.control().counters().await.unwrap();
+    assert_eq!(
+        counters.get("POST /v1/people", 409),
+        1,
+        "the create met the person made meanwhile: {counters:?}"
+    );
+    assert_eq!(
+        count_people(&sim.control().people(&seeded.org_id).await.unwrap(), email),
+        1
+    );
+    let logs = controller.logs();
+    // (A reconcile on a cache older than its own finalizer write may still warn once: that
+    // race is not this test's.)
+    let warnings: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("WARN") && !l.contains("update the finalizer") && !l.contains("leader election is off"))
+        .collect();
+    assert!(warnings.is_empty(), "no WARN on the way: {warnings:#?}");
+    let seen = reasons.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    assert!(
+        !seen.iter().any(|r| r == "WebexUnavailable"),
+        "reasons on the way: {seen:?}"
+    );
+    recorder.abort();
+    drop(controller);
+}

@@ -92,7 +92,7 @@ mod tests {
         let terminal = ReconcileError::InvalidSpec("x".into());
         assert_eq!(b.on_error("a", &terminal), Action::await_change());
         assert_eq!(b.in_backoff(), 0);
-        let retryable = ReconcileError::NotReady("org".into());
+        let retryable = ReconcileError::OrgNotReady { org: "acme".into() };
         assert_eq!(b.on_error("a", &retryable), Action::requeue(Duration::from_secs(1)));
         assert_eq!(b.on_error("a", &retryable), Action::requeue(Duration::from_secs(2)));
         assert_eq!(b.in_backoff(), 1);

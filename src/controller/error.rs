@@ -25,9 +25,32 @@ pub enum ReconcileError {
     #[error("invalid spec: {0}")]
     InvalidSpec(String),
 
-    /// Something it depends on is not ready yet (the WebexOrg, the token Secret). Retryable.
+    /// The WebexOrg the object names is missing or not Ready yet. Retryable.
+    #[error("WebexOrg {org} is missing or not ready")]
+    OrgNotReady { org: String },
+
+    /// The WebexOrg's token Secret, or the key in it, does not exist (yet). Retryable.
     #[error("waiting for {0}")]
-    NotReady(String),
+    TokenSecretMissing(String),
+
+    /// A watch cache the decision needs has not listed its objects yet; deciding without it
+    /// would read as "none exist". Retryable.
+    #[error("the {kind} cache has not listed its objects yet (may the controller list and watch {kind}s?)")]
+    CacheNotSynced { kind: &'static str },
+
+    /// Webex answered 206: it applied only part of the change. Retryable: the next reconcile
+    /// plans the rest.
+    #[error("Webex applied only part of the {what} (206); retrying the rest")]
+    PartiallyApplied { what: &'static str },
+
+    /// Every round of writes asked for more writes. Retryable.
+    #[error("Webex did not converge after {rounds} rounds of writes")]
+    NotConverged { rounds: usize },
+
+    /// A write planned on the org's listing found the person changed or gone: the listing was
+    /// out of date. Retryable; the next reconcile reads the person afresh.
+    #[error("the org's listing was out of date ({cause}); reading the person again")]
+    StaleListing { cause: String },
 
     /// The mass-deprovisioning guard holds the operation. Retryable: approval or a new window
     /// releases it.
@@ -58,7 +81,15 @@ pub enum ReconcileError {
 impl ReconcileError {
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Kube { .. } | Self::NotReady(_) | Self::DeprovisioningHeld { .. } | Self::WaitingUntil { .. } => true,
+            Self::Kube { .. }
+            | Self::OrgNotReady { .. }
+            | Self::TokenSecretMissing(_)
+            | Self::CacheNotSynced { .. }
+            | Self::PartiallyApplied { .. }
+            | Self::NotConverged { .. }
+            | Self::StaleListing { .. }
+            | Self::DeprovisioningHeld { .. }
+            | Self::WaitingUntil { .. } => true,
             Self::DeletionBlocked(_) => false,
             Self::Webex { source, .. } => source.is_retryable(),
             Self::InvalidSpec(_) | Self::MissingMetadata(_) => false,
@@ -96,6 +127,15 @@ impl From<kube::runtime::finalizer::Error<ReconcileError>> for ReconcileError {
             Error::UnnamedObject => ReconcileError::MissingMetadata("name"),
             Error::InvalidFinalizer => ReconcileError::InvalidSpec("invalid finalizer name".into()),
         }
+    }
+}
+
+impl crate::telemetry::metrics::ReconcileFailure for ReconcileError {
+    fn category(&self) -> &'static str {
+        self.into()
+    }
+    fn is_retryable(&self) -> bool {
+        ReconcileError::is_retryable(self)
     }
 }
 

@@ -27,6 +27,7 @@ use kube::api::Api;
 use kube::runtime::{Controller, WatchStreamExt, reflector, reflector::ObjectRef, watcher};
 use kube::{CustomResourceExt, ResourceExt};
 
+use crate::api::conditions::{self, READY};
 use crate::api::{ExternalUser, LicenseTemplate, UserClaim, WebexOrg, WebexUser};
 use crate::telemetry::metrics::{Kind, instrument};
 pub use context::{Context, RunOptions};
@@ -64,7 +65,10 @@ pub async fn run(
     let org_controller = Controller::for_stream(org_changes, org_reader.clone())
         .graceful_shutdown_on(shutdown.clone())
         .run(
-            instrument(Kind::WebexOrg, webex_org::reconcile),
+            instrument(
+                Kind::WebexOrg,
+                shared::resetting_backoff(webex_org::reconcile, |c: &Context| &c.backoff),
+            ),
             webex_org::error_policy,
             ctx.clone(),
         )
@@ -103,7 +107,9 @@ pub async fn run(
     let template_controller = Controller::for_stream(template_changes, template_reader.clone())
         .graceful_shutdown_on(shutdown.clone())
         .run(
-            license_template::reconcile,
+            shared::resetting_backoff(license_template::reconcile, |c: &license_template::TemplateContext| {
+                &c.ctx.backoff
+            }),
             license_template::error_policy,
             Arc::new(license_template::TemplateContext {
                 ctx: ctx.clone(),
@@ -149,7 +155,10 @@ pub async fn run(
         .reconcile_on(drift_rx)
         .graceful_shutdown_on(shutdown.clone())
         .run(
-            instrument(Kind::WebexUser, webex_user::reconcile),
+            instrument(
+                Kind::WebexUser,
+                shared::resetting_backoff(webex_user::reconcile, |c: &Context| &c.backoff),
+            ),
             webex_user::error_policy,
             ctx.clone(),
         )
@@ -199,7 +208,10 @@ pub async fn run(
         .reconcile_on(accepted_rx)
         .graceful_shutdown_on(shutdown.clone())
         .run(
-            instrument(Kind::ExternalUser, external_user::reconcile),
+            instrument(
+                Kind::ExternalUser,
+                shared::resetting_backoff(external_user::reconcile, |c: &Context| &c.backoff),
+            ),
             external_user::error_policy,
             ctx.clone(),
         )
@@ -243,7 +255,10 @@ pub async fn run(
         )
         .graceful_shutdown_on(shutdown.clone())
         .run(
-            instrument(Kind::UserClaim, user_claim::reconcile),
+            instrument(
+                Kind::UserClaim,
+                shared::resetting_backoff(user_claim::reconcile, |c: &Context| &c.backoff),
+            ),
             user_claim::error_policy,
             ctx.clone(),
         )
@@ -255,20 +270,30 @@ pub async fn run(
 
     // Metrics read the caches.
     let backoff_ctx = ctx.clone();
-    crate::telemetry::watching(
-        org_reader,
-        user_cache,
-        Arc::new(move || backoff_ctx.backoff.in_backoff()),
-    );
     if let Some(metrics) = crate::telemetry::metrics::global() {
+        metrics.observe_kind(Kind::WebexOrg, org_reader, |org: &WebexOrg| {
+            let conds = org.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
+            (String::new(), conditions::find(conds, READY))
+        });
+        metrics.observe_kind(Kind::WebexUser, user_cache, |user: &WebexUser| {
+            let status = user.status.as_ref();
+            let state = status
+                .and_then(|s| s.state.as_ref())
+                .map(|s| format!("{s:?}"))
+                .unwrap_or_default();
+            let conds = status.map(|s| s.conditions.as_slice()).unwrap_or_default();
+            (state, conditions::find(conds, READY))
+        });
         metrics.observe_kind(Kind::ExternalUser, external_gauge_store, |external: &ExternalUser| {
             let status = external.status.as_ref();
             let invitation = status
                 .and_then(|s| s.invitation)
                 .map(|i| format!("{i:?}"))
                 .unwrap_or_default();
-            (invitation, status.map(|s| s.conditions.as_slice()).unwrap_or_default())
+            let conds = status.map(|s| s.conditions.as_slice()).unwrap_or_default();
+            (invitation, conditions::find(conds, READY))
         });
+        metrics.observe_backoff(Arc::new(move || backoff_ctx.backoff.in_backoff()));
     }
     tracing::info!("controllers started");
     futures::join!(

@@ -1,7 +1,9 @@
 //! What every reconciler does the same way: the object's backoff key, the error policy (log,
-//! then back off; style-anchors 3), the pause annotation, and running apply / cleanup under the
-//! finalizer with the backoff reset on success.
+//! then back off; style-anchors 3) and the backoff reset on success (one wrapper for every kind,
+//! so both use the same key), the pause annotation, and running apply / cleanup under the
+//! finalizer.
 
+use futures::future::BoxFuture;
 use std::fmt::Debug;
 use std::future::Future;
 use std::sync::Arc;
@@ -39,16 +41,40 @@ pub fn error_policy<K: Resource<DynamicType = ()>>(object: &K, error: &Reconcile
     backoff.on_error(&object_key(object), error)
 }
 
+/// Wraps a kind's reconcile so that a success resets the object's backoff under the key
+/// [`error_policy`] grows it under. Every controller in `controller::run` goes through it; no
+/// reconciler resets by itself.
+pub fn resetting_backoff<K, C, F, Fut>(
+    mut reconcile: F,
+    backoff: fn(&C) -> &Backoff,
+) -> impl FnMut(Arc<K>, Arc<C>) -> BoxFuture<'static, Result<Action, ReconcileError>>
+where
+    K: Resource<DynamicType = ()> + Send + Sync + 'static,
+    C: Send + Sync + 'static,
+    F: FnMut(Arc<K>, Arc<C>) -> Fut,
+    Fut: Future<Output = Result<Action, ReconcileError>> + Send + 'static,
+{
+    move |object, ctx| {
+        let key = object_key(object.as_ref());
+        let run = reconcile(object, ctx.clone());
+        Box::pin(async move {
+            let result = run.await;
+            if result.is_ok() {
+                backoff(&ctx).reset(&key);
+            }
+            result
+        })
+    }
+}
+
 /// Whether the pause annotation holds the object (any value but `false`).
 pub fn is_paused<K: ResourceExt>(object: &K) -> bool {
     object.annotations().get(PAUSE_ANNOTATION).is_some_and(|v| v != "false")
 }
 
-/// Runs `apply` or, once the object is being deleted, `cleanup` under the operator's finalizer,
-/// and resets the object's backoff when that succeeds.
+/// Runs `apply` or, once the object is being deleted, `cleanup` under the operator's finalizer.
 pub async fn with_finalizer<K, A, AFut, C, CFut>(
     client: &kube::Client,
-    backoff: &Backoff,
     object: Arc<K>,
     apply: A,
     cleanup: C,
@@ -66,19 +92,14 @@ where
 {
     let namespace = object.namespace().ok_or(ReconcileError::MissingMetadata("namespace"))?;
     let api: Api<K> = Api::namespaced(client.clone(), &namespace);
-    let key = object_key(object.as_ref());
-    let result = finalizer(&api, USER_FINALIZER, object, |event| async {
+    finalizer(&api, USER_FINALIZER, object, |event| async {
         match event {
             FinalizerEvent::Apply(object) => apply(object).await,
             FinalizerEvent::Cleanup(object) => cleanup(object).await,
         }
     })
     .await
-    .map_err(ReconcileError::from);
-    if result.is_ok() {
-        backoff.reset(&key);
-    }
-    result
+    .map_err(ReconcileError::from)
 }
 
 #[cfg(test)]
@@ -97,6 +118,47 @@ mod tests {
         assert_eq!(object_key(&user), "WebexUser/team/ann");
         let org = WebexOrg::new("acme", serde_json::from_value(serde_json::json!({"apiBaseUrl": "http://127.0.0.1:8787", "tokenSecretRef": {"name": "t", "namespace": "x"}})).expect("spec"));
         assert_eq!(object_key(&org), "WebexOrg/acme");
+    }
+
+    /// A retryable failure puts the object in backoff and the next success takes it out, for
+    /// every kind: the WebexOrg reconciler used to reset under `acme` while the policy counted
+    /// `WebexOrg/acme`, and LicenseTemplates were never reset.
+    #[tokio::test]
+    async fn a_success_resets_the_backoff_the_error_policy_grew_for_every_kind() {
+        use crate::api::{ExternalUser, LicenseTemplate, UserClaim};
+        fn object<K: Resource<DynamicType = ()> + DeserializeOwned>(kind: &str, namespaced: bool) -> K {
+            let mut metadata = serde_json::json!({"name": "acme"});
+            if namespaced {
+                metadata["namespace"] = "team".into();
+            }
+            serde_json::from_value(serde_json::json!({
+                "apiVersion": "webex.operator.io/v1alpha1", "kind": kind, "metadata": metadata,
+                "spec": {"orgRef": {"name": "acme"}, "email": "a@acme.example", "emails": ["a@acme.example"],
+                         "apiBaseUrl": "https://webexapis.com/v1", "tokenSecretRef": {"name": "t", "namespace": "x"},
+                         "licenses": [], "sites": [{"siteUrl": "acme.webex.com", "accountType": "Host"}],
+                         "acknowledgeAccountTransfer": true, "acknowledgePermanent": true}
+            }))
+            .expect(kind)
+        }
+        async fn fails_then_succeeds<K: Resource<DynamicType = ()> + Send + Sync + 'static>(object: K) {
+            let backoff = Arc::new(Backoff::default());
+            let failing = ReconcileError::OrgNotReady { org: "acme".into() };
+            error_policy(&object, &failing, &backoff);
+            assert_eq!(backoff.in_backoff(), 1, "{}", K::kind(&()));
+            let mut reconcile = resetting_backoff(
+                |_: Arc<K>, _: Arc<Arc<Backoff>>| async { Ok(Action::await_change()) },
+                |b: &Arc<Backoff>| b.as_ref(),
+            );
+            reconcile(Arc::new(object), Arc::new(backoff.clone()))
+                .await
+                .expect("reconciled");
+            assert_eq!(backoff.in_backoff(), 0, "{} left in backoff", K::kind(&()));
+        }
+        fails_then_succeeds(object::<WebexOrg>("WebexOrg", false)).await;
+        fails_then_succeeds(object::<WebexUser>("WebexUser", true)).await;
+        fails_then_succeeds(object::<LicenseTemplate>("LicenseTemplate", true)).await;
+        fails_then_succeeds(object::<ExternalUser>("ExternalUser", true)).await;
+        fails_then_succeeds(object::<UserClaim>("UserClaim", true)).await;
     }
 
     #[test]

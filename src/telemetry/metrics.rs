@@ -26,9 +26,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::api::conditions::{self, READY};
-use crate::api::{WebexOrg, WebexUser};
-use crate::controller::error::ReconcileError;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
 /// Prefix of every metric name.
 pub const PREFIX: &str = "webex_operator";
@@ -69,42 +67,12 @@ pub enum Outcome {
 }
 label_values!(Outcome { Success => "success", Error => "error" });
 
-/// Category of a failed reconcile: the [`ReconcileError`] variant (style-anchors 2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorCategory {
-    Kube,
-    Webex,
-    InvalidSpec,
-    NotReady,
-    MissingMetadata,
-    DeprovisioningHeld,
-    DeletionBlocked,
-    WaitingUntil,
-}
-label_values!(ErrorCategory {
-    Kube => "Kube",
-    Webex => "Webex",
-    InvalidSpec => "InvalidSpec",
-    NotReady => "NotReady",
-    MissingMetadata => "MissingMetadata",
-    DeprovisioningHeld => "DeprovisioningHeld",
-    DeletionBlocked => "DeletionBlocked",
-    WaitingUntil => "WaitingUntil",
-});
-
-impl From<&ReconcileError> for ErrorCategory {
-    fn from(error: &ReconcileError) -> Self {
-        match error {
-            ReconcileError::Kube { .. } => Self::Kube,
-            ReconcileError::Webex { .. } => Self::Webex,
-            ReconcileError::InvalidSpec(_) => Self::InvalidSpec,
-            ReconcileError::NotReady(_) => Self::NotReady,
-            ReconcileError::MissingMetadata(_) => Self::MissingMetadata,
-            ReconcileError::DeprovisioningHeld { .. } => Self::DeprovisioningHeld,
-            ReconcileError::DeletionBlocked(_) => Self::DeletionBlocked,
-            ReconcileError::WaitingUntil { .. } => Self::WaitingUntil,
-        }
-    }
+/// What the metrics need to know of a failed reconcile; implemented by the controller's error
+/// type, so that telemetry depends on nothing of the crate.
+pub trait ReconcileFailure {
+    /// Bounded category for the `category` label (the error variant's name, style-anchors 2).
+    fn category(&self) -> &'static str;
+    fn is_retryable(&self) -> bool;
 }
 
 /// Status class of one HTTP attempt to Webex. 429 has its own class: it is the budget signal.
@@ -181,7 +149,7 @@ struct KindLabels {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct ErrorLabels {
     kind: Kind,
-    category: ErrorCategory,
+    category: &'static str,
     retryable: bool,
 }
 
@@ -299,7 +267,7 @@ impl Metrics {
         Ok(out)
     }
 
-    pub fn record_reconcile(&self, kind: Kind, elapsed: Duration, error: Option<&ReconcileError>) {
+    pub fn record_reconcile<E: ReconcileFailure>(&self, kind: Kind, elapsed: Duration, error: Option<&E>) {
         let outcome = if error.is_some() {
             Outcome::Error
         } else {
@@ -313,7 +281,7 @@ impl Metrics {
             self.reconcile_errors
                 .get_or_create(&ErrorLabels {
                     kind,
-                    category: ErrorCategory::from(error),
+                    category: error.category(),
                     retryable: error.is_retryable(),
                 })
                 .inc();
@@ -343,35 +311,15 @@ impl Metrics {
         self.leader.set(i64::from(leader));
     }
 
-    /// Counts objects per state and Ready reason from the controllers' caches, and the objects
-    /// in backoff, at every scrape.
-    pub fn observe(&self, orgs: Store<WebexOrg>, users: Store<WebexUser>, backoff: BackoffSource) {
+    /// Where the objects-in-backoff gauge reads from; until it is set (the controllers are not
+    /// watching yet) no object gauges are reported.
+    pub fn observe_backoff(&self, backoff: BackoffSource) {
         let mut sources = self.objects.sources.write().unwrap_or_else(|p| p.into_inner());
         sources.backoff = Some(backoff);
-        sources.kinds.push(Box::new(StoreSource {
-            kind: Kind::WebexOrg,
-            store: orgs,
-            describe: |org: &WebexOrg| {
-                let conds = org.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
-                (String::new(), conds)
-            },
-        }));
-        sources.kinds.push(Box::new(StoreSource {
-            kind: Kind::WebexUser,
-            store: users,
-            describe: |user: &WebexUser| {
-                let status = user.status.as_ref();
-                let state = status
-                    .and_then(|s| s.state.as_ref())
-                    .map(|s| format!("{s:?}"))
-                    .unwrap_or_default();
-                (state, status.map(|s| s.conditions.as_slice()).unwrap_or_default())
-            },
-        }));
     }
 
-    /// Adds the objects of another kind's cache to the objects gauge; `describe` gives an
-    /// object's state label (may be empty) and its conditions.
+    /// Adds the objects of a kind's cache to the objects gauge; `describe` gives an object's
+    /// state label (may be empty) and its Ready condition.
     pub fn observe_kind<K>(&self, kind: Kind, store: Store<K>, describe: Describe<K>)
     where
         K: kube::Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
@@ -384,8 +332,8 @@ impl Metrics {
 /// Where the objects-in-backoff gauge reads from (the controllers' backoff table).
 pub type BackoffSource = Arc<dyn Fn() -> usize + Send + Sync>;
 
-/// An object's state label and its conditions.
-pub type Describe<K> = for<'a> fn(&'a K) -> (String, &'a [k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition]);
+/// An object's state label and its Ready condition.
+pub type Describe<K> = for<'a> fn(&'a K) -> (String, Option<&'a Condition>);
 
 /// One kind's cache, counted at each scrape.
 trait KindSource: Send + Sync {
@@ -404,8 +352,8 @@ where
 {
     fn count(&self, reasons: &mut ReasonCap, counts: &mut BTreeMap<ObjectLabels, i64>) {
         for object in self.store.state() {
-            let (state, conds) = (self.describe)(&object);
-            let (ready, reason) = ready_of(conds);
+            let (state, ready) = (self.describe)(&object);
+            let (ready, reason) = ready_of(ready);
             let labels = ObjectLabels {
                 kind: self.kind,
                 state,
@@ -475,9 +423,9 @@ impl Collector for ObjectsCollector {
     }
 }
 
-/// (Ready status, reason) of a condition list; `Unknown` and empty when absent.
-fn ready_of(conds: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition]) -> (String, String) {
-    match conditions::find(conds, READY) {
+/// (Ready status, reason) of the Ready condition; `Unknown` and empty when absent.
+fn ready_of(ready: Option<&Condition>) -> (String, String) {
+    match ready {
         Some(c) => (
             match c.status.as_str() {
                 "True" => "True",
@@ -585,13 +533,14 @@ pub fn webex_call(endpoint: &str, status: Option<u16>, elapsed: Duration) {
 
 /// Wraps a reconcile function so that every run is counted and timed, and failures are
 /// counted by category.
-pub fn instrument<K, C, F, Fut>(
+pub fn instrument<K, C, E, F, Fut>(
     kind: Kind,
     mut reconcile: F,
-) -> impl FnMut(Arc<K>, Arc<C>) -> BoxFuture<'static, Result<Action, ReconcileError>>
+) -> impl FnMut(Arc<K>, Arc<C>) -> BoxFuture<'static, Result<Action, E>>
 where
+    E: ReconcileFailure + Send + 'static,
     F: FnMut(Arc<K>, Arc<C>) -> Fut,
-    Fut: std::future::Future<Output = Result<Action, ReconcileError>> + Send + 'static,
+    Fut: std::future::Future<Output = Result<Action, E>> + Send + 'static,
 {
     move |object, ctx| {
         let run = reconcile(object, ctx);
@@ -651,53 +600,58 @@ mod tests {
         assert_eq!(cap.bound(Kind::WebexUser, "InvitePending".into()), "InvitePending");
     }
 
+    /// Any kind with a Ready condition: here a ConfigMap standing in, so telemetry's tests need
+    /// none of the crate's types either.
     #[test]
     fn every_observed_kind_is_counted_by_state_and_reason() {
-        use crate::api::external_user::{ExternalUserSpec, ExternalUserStatus, InvitationState};
-        use crate::api::{ExternalUser, WebexOrg, WebexUser};
-        use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+        use k8s_openapi::api::core::v1::ConfigMap;
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
         use kube::runtime::reflector::store;
         use kube::runtime::watcher::Event;
 
+        static CONDITIONS: OnceLock<BTreeMap<String, Condition>> = OnceLock::new();
+        let conditions = CONDITIONS.get_or_init(|| {
+            [("InvitationPending", "False"), ("Accepted", "True")]
+                .into_iter()
+                .map(|(reason, status)| {
+                    let condition = Condition {
+                        type_: "Ready".into(),
+                        status: status.into(),
+                        reason: reason.into(),
+                        message: String::new(),
+                        last_transition_time: Time(jiff::Timestamp::UNIX_EPOCH),
+                        observed_generation: None,
+                    };
+                    (reason.to_owned(), condition)
+                })
+                .collect()
+        });
         let metrics = Metrics::new();
-        let (orgs, _) = store::<WebexOrg>();
-        let (users, _) = store::<WebexUser>();
-        metrics.observe(orgs, users, Arc::new(|| 2));
-        let (externals, mut writer) = store::<ExternalUser>();
-        for (name, invitation, reason) in [
-            ("a", InvitationState::Pending, "InvitationPending"),
-            ("b", InvitationState::Pending, "InvitationPending"),
-            ("c", InvitationState::Accepted, "Accepted"),
+        let (objects, mut writer) = store::<ConfigMap>();
+        for (name, state, reason) in [
+            ("a", "Pending", "InvitationPending"),
+            ("b", "Pending", "InvitationPending"),
+            ("c", "Accepted", "Accepted"),
+            ("d", "", ""),
         ] {
-            let spec: ExternalUserSpec = serde_json::from_value(serde_json::json!({
-                "orgRef": {"name": "acme"}, "email": format!("{name}@x.example"),
-                "sites": [{"siteUrl": "acme.webex.com", "accountType": "Host"}]
-            }))
-            .unwrap();
-            let mut object = ExternalUser::new(name, spec);
+            let mut object = ConfigMap::default();
+            object.metadata.name = Some(name.into());
             object.metadata.namespace = Some("team".into());
-            object.status = Some(ExternalUserStatus {
-                invitation: Some(invitation),
-                conditions: vec![Condition {
-                    type_: "Ready".into(),
-                    status: if reason == "Accepted" { "True" } else { "False" }.into(),
-                    reason: reason.into(),
-                    message: String::new(),
-                    last_transition_time: Time(jiff::Timestamp::UNIX_EPOCH),
-                    observed_generation: None,
-                }],
-                ..ExternalUserStatus::default()
-            });
+            object.data = Some([("state".into(), state.into()), ("reason".into(), reason.into())].into());
             writer.apply_watcher_event(&Event::Apply(object));
         }
-        metrics.observe_kind(Kind::ExternalUser, externals, |e: &ExternalUser| {
-            let status = e.status.as_ref();
-            let state = status
-                .and_then(|s| s.invitation)
-                .map(|i| format!("{i:?}"))
-                .unwrap_or_default();
-            (state, status.map(|s| s.conditions.as_slice()).unwrap_or_default())
+        metrics.observe_kind(Kind::ExternalUser, objects, |o: &ConfigMap| {
+            let field = |key: &str| o.data.as_ref().and_then(|d| d.get(key)).cloned().unwrap_or_default();
+            let ready = CONDITIONS.get().and_then(|c| c.get(&field("reason")));
+            (field("state"), ready)
         });
+        assert!(conditions.len() == 2);
+        let text = metrics.encode().unwrap();
+        assert!(
+            !text.contains("webex_operator_objects{"),
+            "no gauges before the backoff source: {text}"
+        );
+        metrics.observe_backoff(Arc::new(|| 2));
         let text = metrics.encode().unwrap();
         assert!(
             text.contains(r#"webex_operator_objects{kind="ExternalUser",state="Pending",ready="False",reason="InvitationPending"} 2"#),
@@ -709,6 +663,10 @@ mod tests {
             ),
             "{text}"
         );
+        assert!(
+            text.contains(r#"webex_operator_objects{kind="ExternalUser",state="",ready="Unknown",reason=""} 1"#),
+            "{text}"
+        );
         assert!(text.contains("webex_operator_objects_in_backoff 2"), "{text}");
     }
 
@@ -716,12 +674,17 @@ mod tests {
     fn encodes_recorded_series() {
         let metrics = Metrics::new();
         metrics.record_webex_call("POST /v1/people", Some(200), Duration::from_millis(12));
-        metrics.record_reconcile(Kind::WebexUser, Duration::from_millis(3), None);
-        metrics.record_reconcile(
-            Kind::WebexUser,
-            Duration::from_millis(3),
-            Some(&ReconcileError::NotReady("org".into())),
-        );
+        struct OrgMissing;
+        impl ReconcileFailure for OrgMissing {
+            fn category(&self) -> &'static str {
+                "OrgNotReady"
+            }
+            fn is_retryable(&self) -> bool {
+                true
+            }
+        }
+        metrics.record_reconcile::<OrgMissing>(Kind::WebexUser, Duration::from_millis(3), None);
+        metrics.record_reconcile(Kind::WebexUser, Duration::from_millis(3), Some(&OrgMissing));
         metrics.set_leader(true);
         let text = metrics.encode().unwrap();
         assert!(
@@ -734,7 +697,7 @@ mod tests {
         );
         assert!(
             text.contains(
-                r#"webex_operator_reconcile_errors_total{kind="WebexUser",category="NotReady",retryable="true"} 1"#
+                r#"webex_operator_reconcile_errors_total{kind="WebexUser",category="OrgNotReady",retryable="true"} 1"#
             ),
             "{text}"
         );

@@ -7,11 +7,8 @@ pub mod http;
 pub mod metrics;
 pub mod redact;
 
-use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
 use tracing_subscriber::EnvFilter;
-
-use crate::api::{WebexOrg, WebexUser};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -55,14 +52,6 @@ pub fn init(format: LogFormat, redact_emails: bool) {
             .with_current_span(true)
             .try_init(),
     };
-}
-
-/// Called by `controller::run` once its watches exist: the object gauges read the controllers'
-/// caches.
-pub fn watching(orgs: Store<WebexOrg>, users: Store<WebexUser>, in_backoff: metrics::BackoffSource) {
-    if let Some(metrics) = metrics::global() {
-        metrics.observe(orgs, users, in_backoff);
-    }
 }
 
 /// A tap for a controller's watch stream (`.inspect(...)` after `.reflect(...)`): once the

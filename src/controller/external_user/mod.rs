@@ -47,7 +47,6 @@ pub async fn reconcile(object: Arc<ExternalUser>, ctx: Arc<Context>) -> Result<A
         }
         shared::with_finalizer(
             &ctx.client,
-            &ctx.backoff,
             object,
             |object| apply(object, &ctx),
             |object| cleanup(object, &ctx),
@@ -107,13 +106,15 @@ async fn apply(object: Arc<ExternalUser>, ctx: &Context) -> Result<Action, Recon
     let previous = object.status.clone().unwrap_or_default();
     let resync = ctx.options.resync;
     let Some(org) = ctx.orgs.get(&object.spec.org_ref.name) else {
-        let message = format!("WebexOrg {} is missing or not ready", object.spec.org_ref.name);
+        let error = ReconcileError::OrgNotReady {
+            org: object.spec.org_ref.name.clone(),
+        };
         let verdict = Verdict::Waiting {
             reason: ExternalReason::OrgNotReady,
-            message: message.clone(),
+            message: error.to_string(),
         };
         write_status(ctx, &object, &previous, &previous, &verdict, None).await?;
-        return Err(ReconcileError::NotReady(message));
+        return Err(error);
     };
     if let Some((reason, message)) = plan::precheck(&object.spec, &namespace, &org.facts) {
         let verdict = Verdict::Blocked { reason, message };
@@ -313,12 +314,12 @@ async fn cleanup(object: Arc<ExternalUser>, ctx: &Context) -> Result<Action, Rec
         .await;
         return Ok(Action::await_change());
     }
-    let org = ctx.orgs.get(&object.spec.org_ref.name).ok_or_else(|| {
-        ReconcileError::NotReady(format!(
-            "WebexOrg {} to remove the external user's accounts",
-            object.spec.org_ref.name
-        ))
-    })?;
+    let org = ctx
+        .orgs
+        .get(&object.spec.org_ref.name)
+        .ok_or_else(|| ReconcileError::OrgNotReady {
+            org: object.spec.org_ref.name.clone(),
+        })?;
     let email = object.spec.email.clone();
     let Some(answer) = send(&org, &read_body(&email), "read the person's accounts").await? else {
         return Ok(Action::await_change()); // the account is gone, and with it our licences

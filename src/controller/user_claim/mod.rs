@@ -44,15 +44,7 @@ pub use crate::api::user_claim::CLAIM_LABEL;
 
 pub async fn reconcile(object: Arc<UserClaim>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     let span = tracing::info_span!("reconcile", kind = "UserClaim", namespace = object.namespace().unwrap_or_default(), name = %object.name_any());
-    async move {
-        let result = apply(&object, &ctx).await;
-        if result.is_ok() {
-            ctx.backoff.reset(&shared::object_key(object.as_ref()));
-        }
-        result
-    }
-    .instrument(span)
-    .await
+    async move { apply(&object, &ctx).await }.instrument(span).await
 }
 
 pub fn error_policy(object: Arc<UserClaim>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
@@ -83,15 +75,17 @@ async fn apply(object: &UserClaim, ctx: &Context) -> Result<Action, ReconcileErr
         return Ok(Action::await_change());
     }
     let Some(org) = ctx.orgs.get(&object.spec.org_ref.name) else {
-        let message = format!("WebexOrg {} is missing or not ready", object.spec.org_ref.name);
+        let error = ReconcileError::OrgNotReady {
+            org: object.spec.org_ref.name.clone(),
+        };
         write(
             ctx,
             object,
             &previous,
-            blocked(&previous, ClaimReason::OrgNotReady, message.clone(), None),
+            blocked(&previous, ClaimReason::OrgNotReady, error.to_string(), None),
         )
         .await?;
-        return Err(ReconcileError::NotReady(message));
+        return Err(error);
     };
     let emails = plan::normalise(&object.spec.emails);
     if !object.spec.acknowledge_permanent {

@@ -81,7 +81,6 @@ async fn reconcile_org(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, 
                 api_budget: Some(budget_status(&handle_budget)),
                 last_updated: previous.last_updated.clone(),
             };
-            ctx.backoff.reset(&name);
             (status, Ok(Action::requeue(REFRESH)))
         }
         Err(error) => {
@@ -172,7 +171,7 @@ fn budget_status(budget: &crate::webex::budget::Budget) -> ApiBudgetStatus {
 
 fn reason_for(error: &ReconcileError) -> OrgReason {
     match error {
-        ReconcileError::NotReady(_) => OrgReason::TokenSecretMissing,
+        ReconcileError::TokenSecretMissing(_) => OrgReason::TokenSecretMissing,
         ReconcileError::Webex {
             source: WebexError::InvalidBaseUrl { .. },
             ..
@@ -265,7 +264,7 @@ async fn read_token(org: &WebexOrg, ctx: &Context) -> Result<Token, ReconcileErr
         .get_opt(&r.name)
         .await
         .map_err(kube_err("read the token Secret"))?
-        .ok_or_else(|| ReconcileError::NotReady(format!("token Secret {}/{}", r.namespace, r.name)))?;
+        .ok_or_else(|| ReconcileError::TokenSecretMissing(format!("token Secret {}/{}", r.namespace, r.name)))?;
     let bytes = secret
         .data
         .as_ref()
@@ -279,7 +278,7 @@ async fn read_token(org: &WebexOrg, ctx: &Context) -> Result<Token, ReconcileErr
                 .map(|s| s.clone().into_bytes())
         })
         .ok_or_else(|| {
-            ReconcileError::NotReady(format!("key {:?} in token Secret {}/{}", r.key, r.namespace, r.name))
+            ReconcileError::TokenSecretMissing(format!("key {:?} in token Secret {}/{}", r.key, r.namespace, r.name))
         })?;
     let token = String::from_utf8(bytes)
         .map_err(|_| ReconcileError::InvalidSpec(format!("token in Secret {}/{} is not UTF-8", r.namespace, r.name)))?;

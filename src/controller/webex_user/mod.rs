@@ -5,6 +5,7 @@
 pub mod calling_settings;
 pub mod contact_center_sync;
 pub mod content_management;
+pub mod failure;
 pub mod plan;
 pub mod services;
 pub mod tracking_codes;
@@ -31,6 +32,9 @@ use crate::webex::error::CreateConflict;
 use crate::webex::model::Person;
 use plan::{LicenseContext, UserAction, UserInputs, UserPlan, UserReason, Verdict};
 
+/// Create, licences, roles and the final check; one more when a listing was not enough.
+const ROUNDS: usize = 5;
+
 pub async fn reconcile(user: Arc<WebexUser>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     // A few reconciles per org at once (`listing::RECONCILES_PER_ORG`); the others wait here, in
     // a small future: the reconcile's own is allocated (boxed) only once it runs.
@@ -45,14 +49,7 @@ async fn reconcile_object(user: Arc<WebexUser>, ctx: Arc<Context>) -> Result<Act
             write_paused(&ctx, &user).await?;
             return Ok(Action::await_change());
         }
-        shared::with_finalizer(
-            &ctx.client,
-            &ctx.backoff,
-            user,
-            |user| apply(user, &ctx),
-            |user| cleanup(user, &ctx),
-        )
-        .await
+        shared::with_finalizer(&ctx.client, user, |user| apply(user, &ctx), |user| cleanup(user, &ctx)).await
     }
     .instrument(span)
     .await
@@ -112,14 +109,16 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
     let namespace = user.namespace().ok_or(ReconcileError::MissingMetadata("namespace"))?;
     let previous = user.status.clone().unwrap_or_default();
     let Some(org) = ctx.orgs.get(&user.spec.org_ref.name) else {
-        let message = format!("WebexOrg {} is missing or not ready", user.spec.org_ref.name);
+        let error = ReconcileError::OrgNotReady {
+            org: user.spec.org_ref.name.clone(),
+        };
         let verdict = Verdict::Blocked {
             reason: UserReason::OrgNotReady,
-            message: message.clone(),
+            message: error.to_string(),
             terminal: false,
         };
         write_status(ctx, &user, &previous, &previous, &verdict, None).await?;
-        return Err(ReconcileError::NotReady(message));
+        return Err(error);
     };
     if let Some(verdict) = plan::precheck(&user.spec, &namespace, &org.facts) {
         if let Verdict::Blocked { reason, message, .. } = &verdict {
@@ -165,8 +164,7 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
         && !templates_moved
         && conditions::find(&previous.conditions, SYNCED).is_some_and(|c| c.status == "True");
     let mut drift_checked = false;
-    // Create, licences, roles and the final check; one more when a listing was not enough.
-    for _round in 0..5 {
+    'rounds: for _round in 0..ROUNDS {
         let (spec, licensing) = licensing_for(&status, person.as_ref());
         let decided = plan::plan_with(
             UserInputs {
@@ -247,15 +245,34 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
                 server = status.clone();
             }
             if let Err(error) = outcome {
+                if exists_in_org(&error) {
+                    // R-USER-3: the email belongs to a person of this org that the read before the
+                    // create did not show (made meanwhile, e.g. moved in by a UserClaim). Our create
+                    // made nothing, so its intent goes; the person is read and decided on now
+                    // (adopted under `existingUserPolicy: Adopt`, refused otherwise).
+                    ctx.listings.invalidate(&user.spec.org_ref.name);
+                    status.create_requested_at = None;
+                    match org.client.find_person_by_email(&user.spec.email).await {
+                        Ok(Some(found)) => {
+                            person = Some(found);
+                            listed = false;
+                            continue 'rounds;
+                        }
+                        // Not visible yet: report the conflict and retry.
+                        Ok(None) => {}
+                        Err(read) => {
+                            return fail(ctx, &user, &server, &status, webex_err("look the email up")(read)).await;
+                        }
+                    }
+                }
                 let stale =
                     listed && matches!(&error, ReconcileError::Webex { source, .. } if source.status() == Some(404));
                 let error = if stale {
                     // The person went away after the org was listed: read it afresh, soon.
                     ctx.listings.invalidate(&user.spec.org_ref.name);
-                    ReconcileError::NotReady(format!(
-                        "{} (the org's listing was out of date; reading the person again)",
-                        error.describe()
-                    ))
+                    ReconcileError::StaleListing {
+                        cause: error.describe(),
+                    }
                 } else {
                     error
                 };
@@ -266,7 +283,7 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
         status.admin_roles = decided.admin_roles.clone();
     }
     let Some(final_plan) = final_plan else {
-        let error = ReconcileError::NotReady("Webex did not converge after several rounds of writes".into());
+        let error = ReconcileError::NotConverged { rounds: ROUNDS };
         return fail(ctx, &user, &server, &status, error).await;
     };
     if let Some(p) = &person {
@@ -322,10 +339,9 @@ async fn namespace_templates(ctx: &Context, namespace: &str) -> Result<Vec<Arc<L
     };
     match tokio::time::timeout(std::time::Duration::from_secs(10), store.wait_until_ready()).await {
         Ok(Ok(())) => Ok(store.state_filter(|t| t.namespace().as_deref() == Some(namespace))),
-        _ => Err(ReconcileError::NotReady(
-            "the LicenseTemplate cache has not listed the templates yet (may the controller list licensetemplates?)"
-                .into(),
-        )),
+        _ => Err(ReconcileError::CacheNotSynced {
+            kind: "LicenseTemplate",
+        }),
     }
 }
 
@@ -351,6 +367,10 @@ fn effective_for(
         .map(|l| l.id.clone())
         .collect();
     (spec, LicenseContext { sources, full })
+}
+
+fn exists_in_org(error: &ReconcileError) -> bool {
+    matches!(error, ReconcileError::Webex { source, .. } if source.create_conflict() == Some(CreateConflict::ExistsInOrg))
 }
 
 /// A write that only adds (a person, licences), safe to plan on a listing of the org.
@@ -489,9 +509,7 @@ async fn perform(
                     format!("Webex applied only part of the licence change ({summary}); retrying the rest"),
                 )
                 .await;
-                return Err(ReconcileError::NotReady(
-                    "the rest of a partially applied licence change (206)".into(),
-                ));
+                return Err(ReconcileError::PartiallyApplied { what: "licence change" });
             }
             ctx.event(&reference, false, "LicensesChanged", "PatchLicenses", summary)
                 .await;
@@ -549,50 +567,12 @@ async fn fail(
     error: ReconcileError,
 ) -> Result<Action, ReconcileError> {
     let mut status = status.clone();
-    let (reason, terminal) = match &error {
-        ReconcileError::Webex { source, .. } => match source.create_conflict() {
-            Some(CreateConflict::ExistsInOtherOrg) => (UserReason::ExistsInOtherOrg, true),
-            Some(CreateConflict::TrialOrgOwnsEmail) => (UserReason::TrialOrgOwnsEmail, true),
-            Some(CreateConflict::DirectorySync) => (UserReason::OrgUsesDirectorySync, true),
-            // Someone created the person meanwhile: the next round finds and adopts it.
-            Some(CreateConflict::ExistsInOrg) => {
-                // A listing said the email was free: it is out of date.
-                ctx.listings.invalidate(&user.spec.org_ref.name);
-                (UserReason::WebexUnavailable, false)
-            }
-            _ if source.is_retryable() => (UserReason::WebexUnavailable, false),
-            _ => (UserReason::WebexRejected, true),
-        },
-        ReconcileError::NotReady(_) => (UserReason::PartiallyApplied, false),
-        ReconcileError::DeprovisioningHeld { .. } => (UserReason::DeprovisioningHeld, false),
-        ReconcileError::DeletionBlocked(_) => (UserReason::DeletionBlocked, true),
-        e if e.is_retryable() => (UserReason::WebexUnavailable, false),
-        _ => (UserReason::InvalidSpec, true),
-    };
-    let mut message = match reason {
-        UserReason::ExistsInOtherOrg => format!(
-            "{} already has a Webex account in another organisation; claim it with a UserClaim (R-USER-3)",
-            user.spec.email
-        ),
-        UserReason::TrialOrgOwnsEmail => format!(
-            "{} belongs to a Webex trial organisation; it can be added once that trial organisation is deleted (R-USER-4)",
-            user.spec.email
-        ),
-        UserReason::OrgUsesDirectorySync => {
-            "the org synchronises users from a directory, so users cannot be added by hand (R-ORG-2)".to_string()
-        }
-        UserReason::DeprovisioningHeld => format!(
-            "{}; approve it with the annotation {APPROVE_ANNOTATION}=true, or wait for the window to pass",
-            error.describe()
-        ),
-        _ => error.describe(),
-    };
-    if let ReconcileError::Webex { source, .. } = &error
-        && let Some(tracking) = source.tracking_id()
-        && !message.contains(tracking)
-    {
-        message.push_str(&format!(" (Webex trackingId {tracking})"));
+    if exists_in_org(&error) {
+        // A listing said the email was free: it is out of date.
+        ctx.listings.invalidate(&user.spec.org_ref.name);
     }
+    let (reason, terminal) = failure::reason(&error);
+    let message = failure::message(&error, reason, &user.spec.email);
     if terminal
         && matches!(
             reason,
@@ -643,12 +623,12 @@ async fn cleanup(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, Reconcil
     if status.person_id.is_none() {
         return Ok(Action::await_change()); // never linked to a person: nothing to undo
     }
-    let org = ctx.orgs.get(&user.spec.org_ref.name).ok_or_else(|| {
-        ReconcileError::NotReady(format!(
-            "WebexOrg {} to run the deletion policy",
-            user.spec.org_ref.name
-        ))
-    })?;
+    let org = ctx
+        .orgs
+        .get(&user.spec.org_ref.name)
+        .ok_or_else(|| ReconcileError::OrgNotReady {
+            org: user.spec.org_ref.name.clone(),
+        })?;
     let person = match &status.person_id {
         Some(id) => org.client.get_person(id).await.map_err(webex_err("read the person"))?,
         None => None,
@@ -658,14 +638,11 @@ async fn cleanup(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, Reconcil
     for action in plan::plan_deletion(&user.spec, &status, person.clone().as_ref()) {
         if let Err(error) = perform(ctx, &user, &org, &mut local_status, &mut person, action).await {
             // Say why in status, and keep the finalizer whatever the error: the person must not
-            // be forgotten half-deprovisioned.
-            let retryable = error.is_retryable();
+            // be forgotten half-deprovisioned. `fail` hands retryable errors back.
             let message = error.describe();
-            let _ = fail(ctx, &user, &status, &local_status, error).await;
-            return Err(if retryable {
-                ReconcileError::NotReady(message)
-            } else {
-                ReconcileError::DeletionBlocked(message)
+            return Err(match fail(ctx, &user, &status, &local_status, error).await {
+                Err(retryable) => retryable,
+                Ok(_) => ReconcileError::DeletionBlocked(message),
             });
         }
     }

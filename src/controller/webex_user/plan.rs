@@ -49,6 +49,10 @@ pub enum UserReason {
     WebexUnavailable,
     /// Webex applied only part of a licence change (206); retrying the rest.
     PartiallyApplied,
+    /// Every round of writes asked for more writes; retrying with backoff.
+    NotConverged,
+    /// A cache the decision needs (LicenseTemplates) has not listed yet; retrying.
+    CacheNotSynced,
     /// Another org claimed this user (R-CLM-10); left alone.
     ClaimedByAnotherOrg,
     /// The pause annotation holds the object.
