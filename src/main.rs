@@ -1,5 +1,6 @@
 //! The `webex-operator` binary: the controller, the CRDs, the simulator and the local demo.
 
+#[cfg(feature = "sim")]
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +57,7 @@ enum Command {
     /// Print the CustomResourceDefinitions as YAML (the content of crds/).
     Crds,
     /// Run the local Webex-compatible simulator.
+    #[cfg(feature = "sim")]
     Sim {
         /// Address to listen on.
         #[arg(long, env = "WEBEX_SIM_LISTEN", default_value = "127.0.0.1:8787")]
@@ -72,6 +74,7 @@ enum Command {
     },
     /// The local demo: a real kube-apiserver + etcd, the simulator, the controller and
     /// examples/, converging while simulated users sign in.
+    #[cfg(feature = "sim")]
     Demo {
         /// Keep everything running after the demo converged, until Ctrl-C.
         #[arg(long)]
@@ -140,6 +143,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             controller::runtime::serve(config, options, runtime, shutdown_signal()).await?;
         }
         Command::Crds => print!("{}", webex_operator::api::crds_yaml()?),
+        #[cfg(feature = "sim")]
         Command::Sim {
             listen,
             state_file,
@@ -156,6 +160,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             })
             .await?;
         }
+        #[cfg(feature = "sim")]
         Command::Demo { keep_running, sim_port } => {
             webex_operator::demo::run(webex_operator::demo::DemoOptions { keep_running, sim_port }).await?;
         }

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::webex::content_management::{AssignedBy, ContentAccess, ContentPlatform};
+// The conversions from and to the wire's types live in `controller::webex_user::content_management`
+// (the API types depend on nothing else of the crate).
 
 /// Enterprise content management of the user (R-USER-9): `Microsoft` (OneDrive/SharePoint),
 /// `Box`, `GoogleDrive`, or `None` (no third-party platform, Webex native storage only). Under
@@ -35,26 +36,6 @@ pub enum ContentManagement {
     WebexNativeOnly,
 }
 
-impl ContentManagement {
-    pub fn platform(self) -> ContentPlatform {
-        match self {
-            Self::Microsoft => ContentPlatform::Microsoft,
-            Self::Box => ContentPlatform::Box,
-            Self::GoogleDrive => ContentPlatform::GoogleDrive,
-            Self::WebexNativeOnly => ContentPlatform::WebexNative,
-        }
-    }
-
-    pub fn of(platform: ContentPlatform) -> Self {
-        match platform {
-            ContentPlatform::Microsoft => Self::Microsoft,
-            ContentPlatform::Box => Self::Box,
-            ContentPlatform::GoogleDrive => Self::GoogleDrive,
-            ContentPlatform::WebexNative => Self::WebexNativeOnly,
-        }
-    }
-}
-
 /// Where a user's content management comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr)]
 pub enum ContentManagementSource {
@@ -64,16 +45,6 @@ pub enum ContentManagementSource {
     PerUser,
     /// Nobody chose anything (limited access): Webex native storage only.
     OrgDefault,
-}
-
-impl From<AssignedBy> for ContentManagementSource {
-    fn from(by: AssignedBy) -> Self {
-        match by {
-            AssignedBy::GeneralAccess => Self::GeneralAccess,
-            AssignedBy::PerUser => Self::PerUser,
-            AssignedBy::OrgDefault => Self::OrgDefault,
-        }
-    }
 }
 
 /// A user's content management as Webex reports it.
@@ -93,15 +64,6 @@ pub enum ContentManagementAccess {
     General,
     /// Chosen per user.
     Limited,
-}
-
-impl From<ContentAccess> for ContentManagementAccess {
-    fn from(access: ContentAccess) -> Self {
-        match access {
-            ContentAccess::General => Self::General,
-            ContentAccess::Limited => Self::Limited,
-        }
-    }
 }
 
 /// The org's content management, when the backend can tell (the simulator; Webex has no public

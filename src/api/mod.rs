@@ -9,6 +9,7 @@ pub mod conditions;
 pub mod content_management;
 pub mod external_user;
 pub mod license_template;
+pub mod naming;
 pub mod user_claim;
 pub mod webex_org;
 pub mod webex_user;

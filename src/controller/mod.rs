@@ -381,3 +381,15 @@ async fn wait_for_crds(client: &kube::Client) -> Result<(), RunError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// The API types and the wire name the Contact Center offer codes separately (neither layer
+    /// imports the other); they must not drift apart.
+    #[test]
+    fn contact_center_offer_codes_agree_between_api_and_wire() {
+        use crate::webex::model::offer_codes;
+        assert_eq!(crate::api::common::CC_STANDARD, offer_codes::CONTACT_CENTER_STANDARD);
+        assert_eq!(crate::api::common::CC_PREMIUM, offer_codes::CONTACT_CENTER_PREMIUM);
+    }
+}

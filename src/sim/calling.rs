@@ -28,13 +28,13 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::api::common::{CC_PREMIUM, CC_STANDARD};
 use crate::sim::auth::Caller;
 use crate::sim::error::ApiError;
 use crate::sim::state::{Org, SimPerson, State as SimState, person_uuid};
 use crate::sim::{AppState, parse_json};
 use crate::webex::calling::CallingFeature;
 pub use crate::webex::calling::FeatureFamily;
+use crate::webex::model::offer_codes::{CONTACT_CENTER_PREMIUM as CC_PREMIUM, CONTACT_CENTER_STANDARD as CC_STANDARD};
 
 /// Error code of the Calling API for a person it does not know (no Calling licence).
 pub const CALLING_USER_NOT_FOUND: i64 = 4008;

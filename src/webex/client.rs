@@ -19,7 +19,7 @@ use super::model::{
     License, LicenseList, LicenseUser, LicenseWithUsers, OrgSetting, PatchUserLicenses, Person, PersonList,
     PersonWrite, Role, RoleList, UserLicensesResponse,
 };
-use crate::sim::control_types::{ClaimList, ClaimOutcome, ClaimRequest, ClaimResponse, ClaimRevoke, ClaimView};
+use crate::webex::claims::{ClaimList, ClaimOutcome, ClaimRequest, ClaimResponse, ClaimRevoke, ClaimView};
 
 /// The claiming org's facts that claims depend on (the simulator's `GET /_sim/hub/orgs/{orgId}`;
 /// no public API tells).

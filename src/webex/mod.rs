@@ -2,6 +2,7 @@
 
 pub mod budget;
 pub mod calling;
+pub mod claims;
 pub mod client;
 pub mod content_management;
 pub mod error;

@@ -313,6 +313,13 @@ pub struct ErrorBody {
     pub tracking_id: Option<String>,
 }
 
+/// Offer codes the Webex side gives meaning to (the simulator derives a Contact Center profile
+/// from them). The API types name the same codes (`api::common::CC_*`).
+pub mod offer_codes {
+    pub const CONTACT_CENTER_STANDARD: &str = "CJPSTD";
+    pub const CONTACT_CENTER_PREMIUM: &str = "CJPPRM";
+}
+
 /// Error codes. The licence codes are Cisco's (webex-admin.json, `PATCH /licenses/users`).
 /// Cisco documents no codes for the People API conflicts (webex-api-notes §9.1); the
 /// `PEOPLE_*` codes are this project's convention, served by the simulator and recognised by the

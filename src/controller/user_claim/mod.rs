@@ -29,7 +29,7 @@ use crate::api::user_claim::{ClaimUserState, UserClaim, UserClaimStatus};
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, kube_err, webex_err};
 use crate::controller::shared;
-use crate::sim::control_types::{ClaimRequest, ClaimView};
+use crate::webex::claims::{ClaimRequest, ClaimView};
 use crate::webex::client::ClaimOrgInfo;
 use crate::webex::error::WebexError;
 use plan::{ClaimReason, RevokePlan};
@@ -374,8 +374,8 @@ async fn ensure_webex_users(
     let mut made: BTreeMap<String, String> = BTreeMap::new();
     for email in emails {
         let candidates = [
-            crate::gitops::object_name_for_email(email),
-            crate::gitops::distinct_object_name_for_email(email),
+            crate::api::naming::object_name_for_email(email),
+            crate::api::naming::distinct_object_name_for_email(email),
         ];
         let mut chosen = None;
         let mut managed = false;

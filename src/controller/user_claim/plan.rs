@@ -12,7 +12,7 @@ use crate::api::user_claim::{
     ClaimCounts, ClaimMode, ClaimUserState, ClaimedUserStatus, UserClaimSpec, UserClaimStatus,
 };
 use crate::controller::org_registry::OrgFacts;
-use crate::sim::control_types::ClaimView;
+use crate::webex::claims::ClaimView;
 use crate::webex::client::ClaimOrgInfo;
 
 /// A claim is revocable, and a delayed claim waits for the user's choice, this long

@@ -9,12 +9,55 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
 use crate::api::conditions::ConditionUpdate;
-use crate::api::content_management::{ContentManagement, ContentManagementSource, UserContentManagementStatus};
+use crate::api::content_management::{
+    ContentManagement, ContentManagementAccess, ContentManagementSource, UserContentManagementStatus,
+};
 use crate::webex::content_management::{
     AssignedBy, ContentAccess, ContentPlatform, OrgContentManagement, PersonContentManagement,
 };
 
 use super::plan::UserReason;
+
+// The CRD's names of the wire's content-management values (both ways).
+
+impl ContentManagement {
+    pub fn platform(self) -> ContentPlatform {
+        match self {
+            Self::Microsoft => ContentPlatform::Microsoft,
+            Self::Box => ContentPlatform::Box,
+            Self::GoogleDrive => ContentPlatform::GoogleDrive,
+            Self::WebexNativeOnly => ContentPlatform::WebexNative,
+        }
+    }
+
+    pub fn of(platform: ContentPlatform) -> Self {
+        match platform {
+            ContentPlatform::Microsoft => Self::Microsoft,
+            ContentPlatform::Box => Self::Box,
+            ContentPlatform::GoogleDrive => Self::GoogleDrive,
+            ContentPlatform::WebexNative => Self::WebexNativeOnly,
+        }
+    }
+}
+
+impl From<AssignedBy> for ContentManagementSource {
+    fn from(by: AssignedBy) -> Self {
+        match by {
+            AssignedBy::GeneralAccess => Self::GeneralAccess,
+            AssignedBy::PerUser => Self::PerUser,
+            AssignedBy::OrgDefault => Self::OrgDefault,
+        }
+    }
+}
+
+impl From<ContentAccess> for ContentManagementAccess {
+    fn from(access: ContentAccess) -> Self {
+        match access {
+            ContentAccess::General => Self::General,
+            ContentAccess::Limited => Self::Limited,
+        }
+    }
+}
 
 /// Condition type that reports the user's content management.
 pub const CONTENT_MANAGEMENT: &str = "ContentManagementAssigned";
