@@ -509,3 +509,107 @@ async fn a_person_made_meanwhile_is_adopted_in_the_reconcile_that_got_the_409() 
     recorder.abort();
     drop(controller);
 }
+
+/// One object the controller's types cannot read (here: a WebexUser written against a looser,
+/// "newer" CRD) must not stop its kind: the other WebexUsers still reconcile, before and after
+/// it appears, and the bad one is reported with a Warning Event `InvalidObject`.
+#[tokio::test]
+async fn an_unreadable_object_is_reported_and_the_rest_of_its_kind_reconciles() {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::api::{Patch, PatchParams};
+
+    let (cp, client) = control_plane().await;
+    // A CRD version that accepts any spec, as a newer CRD with fields this controller does
+    // not know would.
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let mut crd = crds.get("webexusers.webex.operator.io").await.expect("WebexUser CRD");
+    for version in &mut crd.spec.versions {
+        let loose = json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true});
+        version.schema = Some(serde_json::from_value(json!({"openAPIV3Schema": loose})).expect("schema"));
+    }
+    crd.metadata.managed_fields = None;
+    crds.replace("webexusers.webex.operator.io", &Default::default(), &crd)
+        .await
+        .expect("loosen the CRD");
+    let ns = namespace(&client).await;
+    let sim = operator::start_sim().await;
+    create_org(
+        &client,
+        &sim,
+        &ns,
+        "acme",
+        standard_org("acme", "acme.example"),
+        json!({}),
+    )
+    .await;
+    let users: Api<WebexUser> = Api::namespaced(client.clone(), &ns);
+    let raw: Api<kube::core::DynamicObject> =
+        Api::namespaced_with(client.clone(), &ns, &kube::core::ApiResource::erase::<WebexUser>(&()));
+    let unreadable = |name: &str| {
+        json!({"apiVersion": "webex.operator.io/v1alpha1", "kind": "WebexUser", "metadata": {"name": name},
+               "spec": {"orgRef": "acme", "email": 42}})
+    };
+    // Wait until the loosened schema is served (the apiserver reloads CRDs asynchronously).
+    wait_until(
+        Duration::from_secs(30),
+        "the loose CRD accepts an unreadable object",
+        || async {
+            raw.patch(
+                "early-bad",
+                &PatchParams::apply("test"),
+                &Patch::Apply(&unreadable("early-bad")),
+            )
+            .await
+            .is_ok()
+        },
+    )
+    .await;
+
+    let controller = operator::start_operator_on(&cp, &[]);
+    apply_user(
+        &client,
+        &ns,
+        "good",
+        json!({"orgRef": {"name": "acme"}, "email": "good@acme.example"}),
+    )
+    .await;
+    wait_reason(&client, &ns, "good", "InvitePending").await;
+
+    raw.patch(
+        "late-bad",
+        &PatchParams::apply("test"),
+        &Patch::Apply(&unreadable("late-bad")),
+    )
+    .await
+    .expect("an unreadable object while the controller runs");
+    apply_user(
+        &client,
+        &ns,
+        "good-too",
+        json!({"orgRef": {"name": "acme"}, "email": "good-too@acme.example"}),
+    )
+    .await;
+    wait_reason(&client, &ns, "good-too", "InvitePending").await;
+    for bad in ["early-bad", "late-bad"] {
+        wait_until(Duration::from_secs(20), &format!("{bad} is reported"), || async {
+            common::operator::events_for(&client, &ns, bad)
+                .await
+                .iter()
+                .any(|(kind, reason, note)| {
+                    kind == "Warning" && reason == "InvalidObject" && note.contains("cannot read")
+                })
+        })
+        .await;
+    }
+    assert!(
+        users.get("good").await.is_ok(),
+        "typed reads of the good object still work"
+    );
+    let logs = controller.logs();
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("cannot read this object") && l.contains("late-bad")),
+        "the unreadable object is logged:\n{logs}"
+    );
+    drop(controller);
+}

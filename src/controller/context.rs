@@ -30,6 +30,8 @@ pub struct Context {
     /// The LicenseTemplates cache, set by `run` before the controllers start; the WebexUser
     /// reconciler merges the templates that apply to each user.
     pub templates: std::sync::OnceLock<kube::runtime::reflector::Store<crate::api::LicenseTemplate>>,
+    /// Objects the watches could not read (`guarded_watch`).
+    pub invalid: super::guarded_watch::InvalidObjects,
 }
 
 /// Timing knobs of the controllers.
@@ -68,6 +70,7 @@ impl Context {
             backoff: Backoff::default(),
             options,
             templates: std::sync::OnceLock::new(),
+            invalid: Default::default(),
         }
     }
 

@@ -38,6 +38,13 @@ pub enum ReconcileError {
     #[error("the {kind} cache has not listed its objects yet (may the controller list and watch {kind}s?)")]
     CacheNotSynced { kind: &'static str },
 
+    /// Objects the decision needs cannot be read by the controller's types (`guarded_watch`);
+    /// deciding without them would read as "they do not exist". Retryable: fixed objects clear it.
+    #[error(
+        "the {kind}(s) {names} in this namespace cannot be read by the controller; fix or delete them (see their InvalidObject Events)"
+    )]
+    Unreadable { kind: &'static str, names: String },
+
     /// Webex answered 206: it applied only part of the change. Retryable: the next reconcile
     /// plans the rest.
     #[error("Webex applied only part of the {what} (206); retrying the rest")]
@@ -85,6 +92,7 @@ impl ReconcileError {
             | Self::OrgNotReady { .. }
             | Self::TokenSecretMissing(_)
             | Self::CacheNotSynced { .. }
+            | Self::Unreadable { .. }
             | Self::PartiallyApplied { .. }
             | Self::NotConverged { .. }
             | Self::StaleListing { .. }

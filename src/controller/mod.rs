@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod external_user;
 pub mod guard;
+pub mod guarded_watch;
 pub mod license_template;
 pub mod listing;
 pub mod org_registry;
@@ -54,9 +55,10 @@ pub async fn run(
     let ctx = Arc::new(Context::new(client.clone(), options));
     let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
 
-    let orgs: Api<WebexOrg> = Api::all(client.clone());
+    // Every watch goes through `guarded_watch`: one object the types cannot read must not stop
+    // its kind.
     let (org_reader, org_writer) = reflector::store();
-    let org_changes = watcher(orgs.clone(), watcher::Config::default().any_semantic())
+    let org_changes = guarded_watch::watch::<WebexOrg>(&ctx, watcher::Config::default().any_semantic())
         .default_backoff()
         .reflect(org_writer)
         .inspect(crate::telemetry::on_watch_event(Kind::WebexOrg))
@@ -79,18 +81,16 @@ pub async fn run(
         });
 
     // LicenseTemplates: their cache serves the WebexUser reconciler (set before users start).
-    let templates: Api<LicenseTemplate> = Api::all(client.clone());
     let (template_reader, template_writer) = reflector::store();
-    let template_changes = watcher(templates.clone(), watcher::Config::default().any_semantic())
+    let template_changes = guarded_watch::watch::<LicenseTemplate>(&ctx, watcher::Config::default().any_semantic())
         .default_backoff()
         .reflect(template_writer)
         .applied_objects()
         .predicate_filter(desired_state_changed, Default::default());
     let _ = ctx.templates.set(template_reader.clone());
 
-    let users: Api<WebexUser> = Api::all(client.clone());
     let (user_reader, user_writer) = reflector::store();
-    let user_changes = watcher(users, watcher::Config::default().any_semantic())
+    let user_changes = guarded_watch::watch::<WebexUser>(&ctx, watcher::Config::default().any_semantic())
         .default_backoff()
         // Nothing reads managedFields; at 10,000 users they were a large part of the cache.
         .modify(|user| user.managed_fields_mut().clear())
@@ -125,30 +125,33 @@ pub async fn run(
     let user_org_triggers = OrgTriggers::default();
     let user_controller = user_controller
         // A WebexOrg that becomes ready (or changes) re-reconciles the users that use it.
-        .watches(orgs, watcher::Config::default(), move |org| {
-            let name = org.name_any();
-            // Only a change that matters to users (spec, readiness, org id) re-reconciles them;
-            // licence counts moving as people sign in do not.
-            if !user_org_triggers.changed(&org) {
-                // Licence units moved: users waiting for a seat look again (R-USER-10).
-                return user_store
+        .watches_stream(
+            guarded_watch::touched::<WebexOrg>(&ctx, watcher::Config::default()),
+            move |org| {
+                let name = org.name_any();
+                // Only a change that matters to users (spec, readiness, org id) re-reconciles them;
+                // licence counts moving as people sign in do not.
+                if !user_org_triggers.changed(&org) {
+                    // Licence units moved: users waiting for a seat look again (R-USER-10).
+                    return user_store
+                        .state()
+                        .into_iter()
+                        .filter(|u| u.spec.org_ref.name == name && webex_user::waits_for_seat(u))
+                        .map(|u| ObjectRef::from_obj(&*u))
+                        .collect::<Vec<_>>();
+                }
+                user_store
                     .state()
                     .into_iter()
-                    .filter(|u| u.spec.org_ref.name == name && webex_user::waits_for_seat(u))
+                    .filter(|u| u.spec.org_ref.name == name)
                     .map(|u| ObjectRef::from_obj(&*u))
-                    .collect::<Vec<_>>();
-            }
-            user_store
-                .state()
-                .into_iter()
-                .filter(|u| u.spec.org_ref.name == name)
-                .map(|u| ObjectRef::from_obj(&*u))
-                .collect::<Vec<_>>()
-        })
+                    .collect::<Vec<_>>()
+            },
+        )
         // A template change re-reconciles the users it applies to and the users holding its
         // licences (it may no longer match them).
         .watches_stream(
-            license_template::watch::changes(templates),
+            license_template::watch::changes(&ctx),
             license_template::watch::users_of(template_user_store),
         )
         // Drift detection hands over the users whose person changed in Webex.
@@ -170,9 +173,8 @@ pub async fn run(
 
     // ExternalUsers: the same watch filter; an org that becomes ready (or changes) re-reconciles
     // its ExternalUsers; accepted host invitations come from the per-org licence listing.
-    let externals: Api<ExternalUser> = Api::all(client.clone());
     let (external_reader, external_writer) = reflector::store();
-    let external_changes = watcher(externals, watcher::Config::default().any_semantic())
+    let external_changes = guarded_watch::watch::<ExternalUser>(&ctx, watcher::Config::default().any_semantic())
         .default_backoff()
         .reflect(external_writer)
         .inspect(crate::telemetry::on_watch_event(Kind::ExternalUser))
@@ -189,9 +191,8 @@ pub async fn run(
     ));
     let external_org_triggers = OrgTriggers::default();
     let external_controller = external_controller
-        .watches(
-            Api::<WebexOrg>::all(client.clone()),
-            watcher::Config::default(),
+        .watches_stream(
+            guarded_watch::touched::<WebexOrg>(&ctx, watcher::Config::default()),
             move |org| {
                 if !external_org_triggers.changed(&org) {
                     return Vec::new();
@@ -224,9 +225,8 @@ pub async fn run(
     // UserClaims: the same watch filter; an org that becomes ready (or changes) re-reconciles
     // its claims; Webex-side changes (a user's choice, the 14 days) are seen by each claim's
     // own requeue at its next deadline, at most once per resync.
-    let claims: Api<UserClaim> = Api::all(client.clone());
     let (claim_reader, claim_writer) = reflector::store();
-    let claim_changes = watcher(claims, watcher::Config::default().any_semantic())
+    let claim_changes = guarded_watch::watch::<UserClaim>(&ctx, watcher::Config::default().any_semantic())
         .default_backoff()
         .modify(|claim| claim.managed_fields_mut().clear())
         .reflect(claim_writer)
@@ -237,9 +237,8 @@ pub async fn run(
     let claim_store = claim_controller.store();
     let claim_org_triggers = OrgTriggers::default();
     let claim_controller = claim_controller
-        .watches(
-            Api::<WebexOrg>::all(client.clone()),
-            watcher::Config::default(),
+        .watches_stream(
+            guarded_watch::touched::<WebexOrg>(&ctx, watcher::Config::default()),
             move |org| {
                 if !claim_org_triggers.changed(&org) {
                     return Vec::new();
@@ -293,6 +292,8 @@ pub async fn run(
             let conds = status.map(|s| s.conditions.as_slice()).unwrap_or_default();
             (invitation, conditions::find(conds, READY))
         });
+        let invalid_ctx = ctx.clone();
+        metrics.observe_invalid(Arc::new(move || invalid_ctx.invalid.counts()));
         metrics.observe_backoff(Arc::new(move || backoff_ctx.backoff.in_backoff()));
     }
     tracing::info!("controllers started");

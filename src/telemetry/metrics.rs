@@ -318,6 +318,12 @@ impl Metrics {
         sources.backoff = Some(backoff);
     }
 
+    /// Where the invalid-objects gauge reads from.
+    pub fn observe_invalid(&self, invalid: InvalidSource) {
+        let mut sources = self.objects.sources.write().unwrap_or_else(|p| p.into_inner());
+        sources.invalid = Some(invalid);
+    }
+
     /// Adds the objects of a kind's cache to the objects gauge; `describe` gives an object's
     /// state label (may be empty) and its Ready condition.
     pub fn observe_kind<K>(&self, kind: Kind, store: Store<K>, describe: Describe<K>)
@@ -331,6 +337,9 @@ impl Metrics {
 
 /// Where the objects-in-backoff gauge reads from (the controllers' backoff table).
 pub type BackoffSource = Arc<dyn Fn() -> usize + Send + Sync>;
+
+/// Where the invalid-objects gauge reads from: per kind, the objects the watches cannot read.
+pub type InvalidSource = Arc<dyn Fn() -> Vec<(String, usize)> + Send + Sync>;
 
 /// An object's state label and its Ready condition.
 pub type Describe<K> = for<'a> fn(&'a K) -> (String, Option<&'a Condition>);
@@ -369,6 +378,7 @@ where
 struct Sources {
     kinds: Vec<Box<dyn KindSource>>,
     backoff: Option<BackoffSource>,
+    invalid: Option<InvalidSource>,
 }
 
 /// Computes the object gauges from the reflector stores when scraped.
@@ -419,8 +429,30 @@ impl Collector for ObjectsCollector {
             None,
             backoff.metric_type(),
         )?;
-        backoff.encode(metric)
+        backoff.encode(metric)?;
+        let Some(invalid) = sources.invalid.as_ref() else {
+            return Ok(());
+        };
+        let counts = Family::<InvalidLabels, Gauge>::default();
+        for (kind, n) in invalid() {
+            counts
+                .get_or_create(&InvalidLabels { kind })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+        let metric = encoder.encode_descriptor(
+            "invalid_objects",
+            "Objects the controller cannot read with its types (left alone; see the InvalidObject Events)",
+            None,
+            counts.metric_type(),
+        )?;
+        counts.encode(metric)
     }
+}
+
+/// Kind of an unreadable object (the controller's five kinds: bounded).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct InvalidLabels {
+    kind: String,
 }
 
 /// (Ready status, reason) of the Ready condition; `Unknown` and empty when absent.

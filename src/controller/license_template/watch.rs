@@ -5,7 +5,10 @@
 use futures::{Stream, StreamExt};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
-use kube::api::Api;
+use std::sync::Arc;
+
+use crate::controller::context::Context;
+use crate::controller::guarded_watch;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 
@@ -15,8 +18,8 @@ use crate::api::{LicenseTemplate, WebexUser};
 /// Template changes that matter to users: spec changes and deletions. A deleted template is
 /// handed on with a deletion timestamp (the watch's last copy may lack one), so that it selects
 /// nobody and the change filter lets it through.
-pub fn changes(api: Api<LicenseTemplate>) -> impl Stream<Item = Result<LicenseTemplate, watcher::Error>> + Send {
-    watcher(api, watcher::Config::default().any_semantic())
+pub fn changes(ctx: &Arc<Context>) -> impl Stream<Item = Result<LicenseTemplate, watcher::Error>> + Send + use<> {
+    guarded_watch::watch::<LicenseTemplate>(ctx, watcher::Config::default().any_semantic())
         .default_backoff()
         .filter_map(|event| async move {
             match event {

@@ -25,6 +25,7 @@ pub fn reason(error: &ReconcileError) -> (UserReason, bool) {
         ReconcileError::NotConverged { .. } => (UserReason::NotConverged, false),
         ReconcileError::StaleListing { .. } => (UserReason::Reconciling, false),
         ReconcileError::CacheNotSynced { .. } => (UserReason::CacheNotSynced, false),
+        ReconcileError::Unreadable { .. } => (UserReason::TemplateUnreadable, false),
         ReconcileError::DeprovisioningHeld { .. } => (UserReason::DeprovisioningHeld, false),
         ReconcileError::DeletionBlocked(_) => (UserReason::DeletionBlocked, true),
         ReconcileError::Kube { .. } | ReconcileError::WaitingUntil { .. } => (UserReason::WebexUnavailable, false),
@@ -107,6 +108,13 @@ mod tests {
                     kind: "LicenseTemplate",
                 },
                 UserReason::CacheNotSynced,
+            ),
+            (
+                ReconcileError::Unreadable {
+                    kind: "LicenseTemplate",
+                    names: "gold".into(),
+                },
+                UserReason::TemplateUnreadable,
             ),
             (
                 ReconcileError::DeprovisioningHeld {

@@ -337,6 +337,13 @@ async fn namespace_templates(ctx: &Context, namespace: &str) -> Result<Vec<Arc<L
     let Some(store) = ctx.templates.get() else {
         return Ok(Vec::new());
     };
+    let unreadable = ctx.invalid.in_namespace("LicenseTemplate", namespace);
+    if !unreadable.is_empty() {
+        return Err(ReconcileError::Unreadable {
+            kind: "LicenseTemplate",
+            names: unreadable.join(", "),
+        });
+    }
     match tokio::time::timeout(std::time::Duration::from_secs(10), store.wait_until_ready()).await {
         Ok(Ok(())) => Ok(store.state_filter(|t| t.namespace().as_deref() == Some(namespace))),
         _ => Err(ReconcileError::CacheNotSynced {

@@ -53,6 +53,9 @@ pub enum UserReason {
     NotConverged,
     /// A cache the decision needs (LicenseTemplates) has not listed yet; retrying.
     CacheNotSynced,
+    /// A LicenseTemplate of the namespace cannot be read by the controller: template licences
+    /// are not decided until it is fixed (a template left out would look removed).
+    TemplateUnreadable,
     /// Another org claimed this user (R-CLM-10); left alone.
     ClaimedByAnotherOrg,
     /// The pause annotation holds the object.
