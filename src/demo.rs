@@ -142,7 +142,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         let ready = |conds: Option<&Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>>| {
             conds
                 .and_then(|c| conditions::find(c, READY))
-                .is_some_and(|c| c.status == "True")
+                .is_some_and(|c| c.status == conditions::TRUE)
         };
         let done = !list.items.is_empty()
             && list

@@ -44,7 +44,7 @@ pub fn merge(
         .cloned()
         .collect();
     for update in updates {
-        let status = if update.status { "True" } else { "False" };
+        let status = if update.status { TRUE } else { FALSE };
         let previous = existing.iter().find(|c| c.type_ == update.type_);
         let last_transition_time = match previous {
             Some(prev) if prev.status == status => prev.last_transition_time.clone(),
@@ -67,10 +67,17 @@ pub fn merge(
 /// once).
 pub fn is_news(existing: &[Condition], update: &ConditionUpdate) -> bool {
     find(existing, update.type_).is_none_or(|c| {
-        c.status != if update.status { "True" } else { "False" }
-            || c.reason != update.reason
-            || c.message != update.message
+        c.status != if update.status { TRUE } else { FALSE } || c.reason != update.reason || c.message != update.message
     })
+}
+
+/// Condition statuses (Kubernetes spells them as strings).
+pub const TRUE: &str = "True";
+pub const FALSE: &str = "False";
+
+/// Whether the condition of `type_` is present and `True`.
+pub fn is_true(conditions: &[Condition], type_: &str) -> bool {
+    find(conditions, type_).is_some_and(|c| c.status == TRUE)
 }
 
 /// Finds a condition by type.

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::error::{ReconcileError, kube_err};
 
 use super::backoff::Backoff;
-use super::events::{EventNote, EventPublisher};
+use super::events::{EventAction, EventNote, EventPublisher, Reason};
 use super::org_registry::OrgRegistry;
 
 /// Field manager for everything the controller writes.
@@ -75,7 +75,14 @@ impl Context {
     }
 
     /// Publishes an Event; failures are logged, never fatal (Events are best effort).
-    pub async fn event(&self, reference: &ObjectReference, warning: bool, reason: &str, action: &str, note: String) {
+    pub async fn event(
+        &self,
+        reference: &ObjectReference,
+        warning: bool,
+        reason: impl Into<Reason>,
+        action: EventAction,
+        note: String,
+    ) {
         self.event_about(reference, None, warning, reason, action, note).await;
     }
 
@@ -86,14 +93,15 @@ impl Context {
         reference: &ObjectReference,
         related: Option<ObjectReference>,
         warning: bool,
-        reason: &str,
-        action: &str,
+        reason: impl Into<Reason>,
+        action: EventAction,
         note: String,
     ) {
+        let reason = reason.into().as_str();
         let event = EventNote {
             warning,
             reason,
-            action,
+            action: action.into(),
             note: crate::api::conditions::truncate(&note, 1024),
             related,
         };

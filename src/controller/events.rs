@@ -21,6 +21,103 @@ use tokio::sync::Mutex;
 const SERIES_TTL: Duration = Duration::from_secs(6 * 60);
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
+/// Reasons of the Events the controller records besides the condition reasons (an Event that
+/// announces a new Ready reason carries the kind's reason: [`Reason`] takes both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+pub enum EventReason {
+    ActivationEmailsSet,
+    Adopted,
+    ApplyToExistingUsers,
+    CallingLicenseReassigned,
+    CallingSettingsChanged,
+    CallingSettingsRecovered,
+    Claimed,
+    ContactCenterSynchronized,
+    ContentManagementAssigned,
+    Created,
+    Deleted,
+    DeprovisioningHeld,
+    InvalidObject,
+    Invited,
+    LicensesChanged,
+    LicensesPartiallyApplied,
+    Orphaned,
+    Reinvited,
+    RemovalBlocked,
+    Removed,
+    Revoked,
+    SynchronizeUsersInControlHub,
+    TrackingCodesChanged,
+    Updated,
+    WebexUsersCreated,
+    WebexUsersRetired,
+}
+
+/// What the controller was doing when it recorded an Event (the Event's `action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+pub enum EventAction {
+    AdoptExternalUser,
+    AdoptPerson,
+    ApplyTemplate,
+    AssignContentManagement,
+    AssignLicenses,
+    ClaimUsers,
+    CreatePerson,
+    CreateWebexUsers,
+    Delete,
+    DeletePerson,
+    DeleteWebexUsers,
+    DetectDrift,
+    DirectorySync,
+    GuardDeprovisioning,
+    PatchLicenses,
+    Read,
+    ReassignCallingLicense,
+    Reconcile,
+    RemoveLicenses,
+    RevokeClaim,
+    SetCallingSettings,
+    SetOrgSetting,
+    SetTrackingCodes,
+    SynchronizeUsers,
+    UpdatePerson,
+}
+
+/// The reason of one Event: an [`EventReason`] or a kind's condition reason. No free text: the
+/// reasons are a closed set (they are what `kubectl get events` filters on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reason(&'static str);
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+
+    /// The reason of a condition being set (its `ConditionUpdate::reason`, itself from a closed
+    /// set), for the Event that announces it.
+    pub fn of_condition(update: &crate::api::conditions::ConditionUpdate) -> Self {
+        Self(update.reason)
+    }
+}
+
+macro_rules! reasons_from {
+    ($($ty:ty),+ $(,)?) => {
+        $(impl From<$ty> for Reason {
+            fn from(reason: $ty) -> Self {
+                Self(reason.into())
+            }
+        })+
+    };
+}
+reasons_from!(
+    EventReason,
+    crate::controller::webex_user::plan::UserReason,
+    crate::controller::external_user::plan::ExternalReason,
+    crate::controller::user_claim::plan::ClaimReason,
+    crate::controller::webex_org::OrgReason,
+    crate::controller::license_template::TemplateReason,
+);
+
 /// What one Event says.
 #[derive(Debug, Clone)]
 pub struct EventNote<'a> {

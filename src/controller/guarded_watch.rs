@@ -22,9 +22,7 @@ use kube::{Api, Resource};
 use serde::de::DeserializeOwned;
 
 use super::context::Context;
-
-/// Event reason on an object the controller cannot read.
-pub const INVALID_OBJECT: &str = "InvalidObject";
+use super::events::{EventAction, EventReason};
 
 /// Unreadable objects of one kind: `namespace/name` → (uid, resourceVersion) last reported.
 type Unreadable = BTreeMap<String, (String, String)>;
@@ -179,7 +177,8 @@ async fn report<K: Resource<DynamicType = ()>>(ctx: &Context, invalid: &InvalidO
         K::kind(&()),
         invalid.error
     );
-    ctx.event(&reference, true, INVALID_OBJECT, "Read", note).await;
+    ctx.event(&reference, true, EventReason::InvalidObject, EventAction::Read, note)
+        .await;
 }
 
 #[cfg(test)]

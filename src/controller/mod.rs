@@ -12,6 +12,7 @@ pub mod guarded_watch;
 pub mod license_template;
 pub mod listing;
 pub mod org_registry;
+pub mod reconciler;
 pub mod runtime;
 pub mod shared;
 pub mod user_claim;

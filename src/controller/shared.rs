@@ -92,14 +92,23 @@ where
 {
     let namespace = object.namespace().ok_or(ReconcileError::MissingMetadata("namespace"))?;
     let api: Api<K> = Api::namespaced(client.clone(), &namespace);
-    finalizer(&api, USER_FINALIZER, object, |event| async {
+    let outcome = finalizer(&api, USER_FINALIZER, object, |event| async {
         match event {
             FinalizerEvent::Apply(object) => apply(object).await,
             FinalizerEvent::Cleanup(object) => cleanup(object).await,
         }
     })
-    .await
-    .map_err(ReconcileError::from)
+    .await;
+    match outcome {
+        // The finalizer patch tests the finalizer list it read: a cache older than our own
+        // last finalizer write fails that test (422). The write that made it stale brings a new
+        // version, which reconciles again; nothing failed.
+        Err(kube::runtime::finalizer::Error::AddFinalizer(kube::Error::Api(status))) if status.code == 422 => {
+            tracing::debug!("the finalizer list changed since the cache read it; reconciling the newer version");
+            Ok(Action::requeue(std::time::Duration::from_secs(1)))
+        }
+        other => other.map_err(ReconcileError::from),
+    }
 }
 
 #[cfg(test)]

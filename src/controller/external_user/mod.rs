@@ -16,14 +16,14 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
-use tracing::Instrument;
 
-use crate::api::common::PAUSE_ANNOTATION;
-use crate::api::conditions::{self, ConditionUpdate, READY, SYNCED};
+use crate::api::conditions::{self, ConditionUpdate};
 use crate::api::external_user::{ExternalDeletionPolicy, ExternalUser, ExternalUserStatus};
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, webex_err};
+use crate::controller::events::{EventAction, EventReason};
 use crate::controller::org_registry::OrgHandle;
+use crate::controller::reconciler::{self, Reconciled, Report};
 use crate::controller::shared;
 use crate::webex::error::WebexError;
 use crate::webex::model::{PatchUserLicenses, codes};
@@ -33,28 +33,32 @@ use plan::{ExternalReason, Inputs, Observed, Removal, Verdict};
 pub const REMOVAL_BLOCKED: &str = "RemovalBlocked";
 
 pub async fn reconcile(object: Arc<ExternalUser>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
-    let span = tracing::info_span!("reconcile", kind = "ExternalUser", namespace = object.namespace().unwrap_or_default(), name = %object.name_any());
-    async move {
-        if shared::is_paused(object.as_ref()) {
-            let status = object.status.clone().unwrap_or_default();
-            let message = format!("paused by the {PAUSE_ANNOTATION} annotation");
-            let verdict = Verdict::Blocked {
-                reason: ExternalReason::Paused,
-                message,
-            };
-            write_status(&ctx, &object, &status, &status, &verdict, None).await?;
-            return Ok(Action::await_change());
-        }
-        shared::with_finalizer(
-            &ctx.client,
-            object,
-            |object| apply(object, &ctx),
-            |object| cleanup(object, &ctx),
-        )
-        .await
-    }
-    .instrument(span)
+    reconciler::reconcile_with_finalizer(
+        &ctx,
+        object,
+        |object| apply(object, &ctx),
+        |object| cleanup(object, &ctx),
+    )
     .await
+}
+
+impl Reconciled for ExternalUser {
+    type Status = ExternalUserStatus;
+    fn current_status(&self) -> Option<&ExternalUserStatus> {
+        self.status.as_ref()
+    }
+    fn conditions(status: &ExternalUserStatus) -> &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition] {
+        &status.conditions
+    }
+    fn set_conditions(
+        status: &mut ExternalUserStatus,
+        conditions: Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+    ) {
+        status.conditions = conditions;
+    }
+    fn set_observed_generation(status: &mut ExternalUserStatus, generation: Option<i64>) {
+        status.observed_generation = generation;
+    }
 }
 
 pub fn error_policy(object: Arc<ExternalUser>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
@@ -105,17 +109,13 @@ async fn apply(object: Arc<ExternalUser>, ctx: &Context) -> Result<Action, Recon
     let namespace = object.namespace().ok_or(ReconcileError::MissingMetadata("namespace"))?;
     let previous = object.status.clone().unwrap_or_default();
     let resync = ctx.options.resync;
-    let Some(org) = ctx.orgs.get(&object.spec.org_ref.name) else {
-        let error = ReconcileError::OrgNotReady {
-            org: object.spec.org_ref.name.clone(),
-        };
-        let verdict = Verdict::Waiting {
-            reason: ExternalReason::OrgNotReady,
-            message: error.to_string(),
-        };
-        write_status(ctx, &object, &previous, &previous, &verdict, None).await?;
-        return Err(error);
-    };
+    let org = reconciler::org_or_report(
+        ctx,
+        object.as_ref(),
+        &object.spec.org_ref.name,
+        ExternalReason::OrgNotReady.into(),
+    )
+    .await?;
     if let Some((reason, message)) = plan::precheck(&object.spec, &namespace, &org.facts) {
         let verdict = Verdict::Blocked { reason, message };
         announce(ctx, &object, &previous, &verdict).await;
@@ -146,8 +146,8 @@ async fn apply(object: Arc<ExternalUser>, ctx: &Context) -> Result<Action, Recon
         ctx.event(
             &reference,
             false,
-            "Adopted",
-            "AdoptExternalUser",
+            EventReason::Adopted,
+            EventAction::AdoptExternalUser,
             format!(
                 "{email} already has {} on this org's sites; nothing was sent (R-EXT-8)",
                 describe(&decided.adopt)
@@ -184,10 +184,10 @@ async fn apply(object: Arc<ExternalUser>, ctx: &Context) -> Result<Action, Recon
         let removed = change.licenses.len() + change.site_urls.len() - added.len();
         if !added.is_empty() {
             let (reason, what) = if decided.reinvite.is_empty() {
-                ("Invited", "invited")
+                (EventReason::Invited, "invited")
             } else {
                 (
-                    "Reinvited",
+                    EventReason::Reinvited,
                     "invited again after the last invitation expired (R-EXT-5):",
                 )
             };
@@ -198,7 +198,7 @@ async fn apply(object: Arc<ExternalUser>, ctx: &Context) -> Result<Action, Recon
                 &reference,
                 false,
                 reason,
-                "AssignLicenses",
+                EventAction::AssignLicenses,
                 format!("{email} {what} {}{expiry}", added.join(", ")),
             )
             .await;
@@ -207,8 +207,8 @@ async fn apply(object: Arc<ExternalUser>, ctx: &Context) -> Result<Action, Recon
             ctx.event(
                 &reference,
                 false,
-                "Removed",
-                "RemoveLicenses",
+                EventReason::Removed,
+                EventAction::RemoveLicenses,
                 format!("removed {removed} account(s) of {email} the spec no longer names"),
             )
             .await;
@@ -304,8 +304,8 @@ async fn cleanup(object: Arc<ExternalUser>, ctx: &Context) -> Result<Action, Rec
         ctx.event(
             &object.object_ref(&()),
             false,
-            "Orphaned",
-            "Delete",
+            EventReason::Orphaned,
+            EventAction::Delete,
             format!(
                 "deletionPolicy Orphan: the accounts of {} on this org's sites are left as they are",
                 object.spec.email
@@ -331,8 +331,8 @@ async fn cleanup(object: Arc<ExternalUser>, ctx: &Context) -> Result<Action, Rec
             ctx.event(
                 &object.object_ref(&()),
                 false,
-                "Removed",
-                "RemoveLicenses",
+                EventReason::Removed,
+                EventAction::RemoveLicenses,
                 format!(
                     "removed every account of {email} on this org's sites ({} licence(s), {} attendee site(s)), R-EXT-7",
                     body.licenses.len(),
@@ -350,14 +350,13 @@ async fn cleanup(object: Arc<ExternalUser>, ctx: &Context) -> Result<Action, Rec
                 reason: ExternalReason::RemovalBlocked,
                 message: what.clone(),
             };
-            let previous_blocked =
-                conditions::find(&status.conditions, REMOVAL_BLOCKED).is_some_and(|c| c.status == "True");
+            let previous_blocked = conditions::is_true(&status.conditions, REMOVAL_BLOCKED);
             if !previous_blocked {
                 ctx.event(
                     &object.object_ref(&()),
                     true,
-                    "RemovalBlocked",
-                    "RemoveLicenses",
+                    EventReason::RemovalBlocked,
+                    EventAction::RemoveLicenses,
                     what.clone(),
                 )
                 .await;
@@ -401,11 +400,7 @@ async fn announce(ctx: &Context, object: &ExternalUser, previous: &ExternalUserS
         Verdict::Waiting { .. } => return, // the Invited Event already says it
         Verdict::Blocked { reason, message } => (*reason, message.clone(), true),
     };
-    let was = conditions::find(&previous.conditions, READY).map(|c| c.reason.as_str());
-    if was != Some(<&str>::from(reason)) {
-        ctx.event(&object.object_ref(&()), warning, reason.into(), "Reconcile", message)
-            .await;
-    }
+    reconciler::announce(ctx, object, previous, warning, reason, &message).await;
 }
 
 /// Writes `status` with the verdict's conditions, unless nothing changed compared with
@@ -418,33 +413,16 @@ async fn write_status(
     verdict: &Verdict,
     synced: Option<bool>,
 ) -> Result<(), ReconcileError> {
-    let generation = object.meta().generation;
-    let (ready, reason, message) = match verdict {
-        Verdict::Ready => (
+    let report = match verdict {
+        Verdict::Ready => Report::new(
             true,
-            ExternalReason::Accepted,
+            ExternalReason::Accepted.into(),
             format!("{} accepted every site of the spec", object.spec.email),
         ),
         Verdict::Waiting { reason, message } | Verdict::Blocked { reason, message } => {
-            (false, *reason, message.clone())
+            Report::new(false, (*reason).into(), message.clone())
         }
     };
-    let mut updates = vec![ConditionUpdate::new(READY, ready, reason.into(), message.clone())];
-    match synced {
-        Some(true) => updates.push(ConditionUpdate::new(
-            SYNCED,
-            true,
-            "Synced",
-            "the last reconcile reached Webex",
-        )),
-        Some(false) => updates.push(ConditionUpdate::new(SYNCED, false, reason.into(), message)),
-        None => {}
-    }
-    let mut next = status.clone();
-    next.observed_generation = generation;
-    next.conditions = conditions::merge(&status.conditions, &updates, generation, Timestamp::now());
-    if next == *baseline {
-        return Ok(());
-    }
-    ctx.apply_status(object, &next).await
+    reconciler::write_status(ctx, object, baseline, status.clone(), report.synced(synced)).await?;
+    Ok(())
 }

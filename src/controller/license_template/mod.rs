@@ -15,11 +15,12 @@ use kube::runtime::controller::Action;
 use kube::runtime::reflector::Store;
 use tracing::Instrument;
 
-use crate::api::conditions::{self, ConditionUpdate, READY};
 use crate::api::license_template::{LicenseTemplate, LicenseTemplateStatus};
 use crate::api::webex_user::WebexUser;
 use crate::controller::context::Context;
 use crate::controller::error::ReconcileError;
+use crate::controller::events::{EventAction, EventReason};
+use crate::controller::reconciler::{self, Reconciled, Report};
 use crate::controller::shared;
 
 /// Matched-user counts follow label and user changes at this pace, or the resync interval when
@@ -40,9 +41,6 @@ pub enum TemplateReason {
     InvalidSelector,
 }
 
-/// Event reason of the R-TPL-2 warning.
-pub const APPLY_TO_EXISTING: &str = "ApplyToExistingUsers";
-
 /// What the template reconciler reads besides the shared context.
 pub struct TemplateContext {
     pub ctx: Arc<Context>,
@@ -51,7 +49,7 @@ pub struct TemplateContext {
 }
 
 pub async fn reconcile(template: Arc<LicenseTemplate>, tctx: Arc<TemplateContext>) -> Result<Action, ReconcileError> {
-    let span = tracing::info_span!("reconcile", kind = "LicenseTemplate", namespace = template.namespace().unwrap_or_default(), name = %template.name_any());
+    let span = reconciler::span_for(template.as_ref());
     reconcile_template(template, tctx).instrument(span).await
 }
 
@@ -99,8 +97,8 @@ async fn reconcile_template(
         ctx.event(
             &kube::Resource::object_ref(template.as_ref(), &()),
             true,
-            APPLY_TO_EXISTING,
-            "ApplyTemplate",
+            EventReason::ApplyToExistingUsers,
+            EventAction::ApplyTemplate,
             note,
         )
         .await;
@@ -108,21 +106,33 @@ async fn reconcile_template(
 
     let (ready, reason, message) = readiness(ctx, &template, &tally);
     let status = LicenseTemplateStatus {
-        observed_generation: generation,
-        conditions: conditions::merge(
-            &previous.conditions,
-            &[ConditionUpdate::new(READY, ready, reason.into(), message)],
-            generation,
-            jiff::Timestamp::now(),
-        ),
         matched_users: Some(tally.matched),
         conflicts_resolved: Some(tally.conflicts_resolved),
         last_applied_generation: generation,
+        ..previous.clone()
     };
-    if status != previous {
-        ctx.apply_status(template.as_ref(), &status).await?;
-    }
+    let report = Report::new(ready, reason.into(), message);
+    reconciler::write_status(ctx, template.as_ref(), &previous, status, report).await?;
     Ok(Action::requeue(RECOUNT.min(ctx.options.resync)))
+}
+
+impl Reconciled for LicenseTemplate {
+    type Status = LicenseTemplateStatus;
+    fn current_status(&self) -> Option<&LicenseTemplateStatus> {
+        self.status.as_ref()
+    }
+    fn conditions(status: &LicenseTemplateStatus) -> &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition] {
+        &status.conditions
+    }
+    fn set_conditions(
+        status: &mut LicenseTemplateStatus,
+        conditions: Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+    ) {
+        status.conditions = conditions;
+    }
+    fn set_observed_generation(status: &mut LicenseTemplateStatus, generation: Option<i64>) {
+        status.observed_generation = generation;
+    }
 }
 
 /// The Ready condition: the selector parses, the org is ready and offers every licence.
@@ -143,7 +153,10 @@ fn readiness(ctx: &Context, template: &LicenseTemplate, tally: &plan::TemplateTa
         return (
             false,
             TemplateReason::OrgNotReady,
-            format!("WebexOrg {} is missing or not ready", template.spec.org_ref.name),
+            ReconcileError::OrgNotReady {
+                org: template.spec.org_ref.name.clone(),
+            }
+            .to_string(),
         );
     };
     let missing: Vec<&str> = template

@@ -20,14 +20,14 @@ use jiff::Timestamp;
 use kube::api::{Api, ListParams, PostParams};
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
-use tracing::Instrument;
 
 use crate::api::WebexUser;
-use crate::api::common::PAUSE_ANNOTATION;
-use crate::api::conditions::{self, ConditionUpdate, READY, SYNCED};
+use crate::api::conditions::{self, ConditionUpdate};
 use crate::api::user_claim::{ClaimUserState, UserClaim, UserClaimStatus};
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, kube_err, webex_err};
+use crate::controller::events::{EventAction, EventReason};
+use crate::controller::reconciler::{self, Reconciled};
 use crate::controller::shared;
 use crate::webex::claims::{ClaimRequest, ClaimView};
 use crate::webex::client::ClaimOrgInfo;
@@ -43,8 +43,27 @@ pub const REVOKE: &str = "Revoke";
 pub use crate::api::user_claim::CLAIM_LABEL;
 
 pub async fn reconcile(object: Arc<UserClaim>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
-    let span = tracing::info_span!("reconcile", kind = "UserClaim", namespace = object.namespace().unwrap_or_default(), name = %object.name_any());
-    async move { apply(&object, &ctx).await }.instrument(span).await
+    let inner = ctx.clone();
+    reconciler::reconcile_plain(&ctx, object, |object| async move { apply(&object, &inner).await }).await
+}
+
+impl Reconciled for UserClaim {
+    type Status = UserClaimStatus;
+    fn current_status(&self) -> Option<&UserClaimStatus> {
+        self.status.as_ref()
+    }
+    fn conditions(status: &UserClaimStatus) -> &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition] {
+        &status.conditions
+    }
+    fn set_conditions(
+        status: &mut UserClaimStatus,
+        conditions: Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+    ) {
+        status.conditions = conditions;
+    }
+    fn set_observed_generation(status: &mut UserClaimStatus, generation: Option<i64>) {
+        status.observed_generation = generation;
+    }
 }
 
 pub fn error_policy(object: Arc<UserClaim>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
@@ -63,30 +82,8 @@ async fn apply(object: &UserClaim, ctx: &Context) -> Result<Action, ReconcileErr
     let namespace = object.namespace().ok_or(ReconcileError::MissingMetadata("namespace"))?;
     let previous = object.status.clone().unwrap_or_default();
     let resync = ctx.options.resync;
-    if shared::is_paused(object) {
-        let message = format!("paused by the {PAUSE_ANNOTATION} annotation");
-        write(
-            ctx,
-            object,
-            &previous,
-            blocked(&previous, ClaimReason::Paused, message, None),
-        )
-        .await?;
-        return Ok(Action::await_change());
-    }
-    let Some(org) = ctx.orgs.get(&object.spec.org_ref.name) else {
-        let error = ReconcileError::OrgNotReady {
-            org: object.spec.org_ref.name.clone(),
-        };
-        write(
-            ctx,
-            object,
-            &previous,
-            blocked(&previous, ClaimReason::OrgNotReady, error.to_string(), None),
-        )
-        .await?;
-        return Err(error);
-    };
+    let org =
+        reconciler::org_or_report(ctx, object, &object.spec.org_ref.name, ClaimReason::OrgNotReady.into()).await?;
     let emails = plan::normalise(&object.spec.emails);
     if !object.spec.acknowledge_permanent {
         // Checked by the API server too (CEL); nothing is read or sent without it (R-CLM-4).
@@ -201,8 +198,8 @@ async fn apply(object: &UserClaim, ctx: &Context) -> Result<Action, ReconcileErr
                 ctx.event(
                     &object.object_ref(&()),
                     true,
-                    ClaimReason::RevokeNotAllowed.into(),
-                    "RevokeClaim",
+                    ClaimReason::RevokeNotAllowed,
+                    EventAction::RevokeClaim,
                     format!("cannot revoke {email}: {message}"),
                 )
                 .await;
@@ -215,8 +212,8 @@ async fn apply(object: &UserClaim, ctx: &Context) -> Result<Action, ReconcileErr
                 ctx.event(
                     &object.object_ref(&()),
                     false,
-                    "Revoked",
-                    "RevokeClaim",
+                    EventReason::Revoked,
+                    EventAction::RevokeClaim,
                     message.clone(),
                 )
                 .await;
@@ -227,8 +224,8 @@ async fn apply(object: &UserClaim, ctx: &Context) -> Result<Action, ReconcileErr
                 ctx.event(
                     &object.object_ref(&()),
                     true,
-                    ClaimReason::RevokeNotAllowed.into(),
-                    "RevokeClaim",
+                    ClaimReason::RevokeNotAllowed,
+                    EventAction::RevokeClaim,
                     message.clone(),
                 )
                 .await;
@@ -262,8 +259,8 @@ async fn apply(object: &UserClaim, ctx: &Context) -> Result<Action, ReconcileErr
         ctx.event(
             &object.object_ref(&()),
             false,
-            "Claimed",
-            "ClaimUsers",
+            EventReason::Claimed,
+            EventAction::ClaimUsers,
             format!(
                 "claimed {claimed_now} user(s) ({}); claims are permanent (R-CLM-4)",
                 if object.spec.mode == crate::api::user_claim::ClaimMode::Delayed {
@@ -336,8 +333,8 @@ async fn inactive_events(
             ctx.event(
                 &object.object_ref(&()),
                 true,
-                ClaimReason::ClaimedUsersInactive.into(),
-                "DirectorySync",
+                ClaimReason::ClaimedUsersInactive,
+                EventAction::DirectorySync,
                 format!(
                     "{} is not in the directory: a directory sync marked it Inactive; Webex deletes it at {} unless it is added to the directory (R-CLM-11)",
                     u.email,
@@ -450,8 +447,8 @@ async fn ensure_webex_users(
         ctx.event(
             &object.object_ref(&()),
             false,
-            "WebexUsersCreated",
-            "CreateWebexUsers",
+            EventReason::WebexUsersCreated,
+            EventAction::CreateWebexUsers,
             format!(
                 "created {created} WebexUser(s) for claimed users (labelled {CLAIM_LABEL}={})",
                 object.name_any()
@@ -495,8 +492,8 @@ async fn retire_webex_users(
         ctx.event(
             &object.object_ref(&()),
             false,
-            "WebexUsersRetired",
-            "DeleteWebexUsers",
+            EventReason::WebexUsersRetired,
+            EventAction::DeleteWebexUsers,
             format!("deleted {retired} WebexUser(s) of users no longer in the org (revoked or deleted); nothing changes in Webex"),
         )
         .await;
@@ -581,17 +578,8 @@ fn blocked(status: &UserClaimStatus, reason: ClaimReason, message: String, synce
 /// An Event when the Ready reason changes (not on every reconcile).
 async fn announce(ctx: &Context, object: &UserClaim, previous: &UserClaimStatus, report: &Report) {
     let (ready, reason, message) = &report.ready;
-    let was = conditions::find(&previous.conditions, READY).map(|c| c.reason.as_str());
-    if was != Some(<&str>::from(*reason)) {
-        ctx.event(
-            &object.object_ref(&()),
-            !*ready && *reason != ClaimReason::Claiming && *reason != ClaimReason::DelayedClaim,
-            reason.into(),
-            "Reconcile",
-            message.clone(),
-        )
-        .await;
-    }
+    let warning = !*ready && *reason != ClaimReason::Claiming && *reason != ClaimReason::DelayedClaim;
+    reconciler::announce(ctx, object, previous, warning, *reason, message).await;
 }
 
 /// Writes the status with its conditions, unless nothing changed (steady state makes no
@@ -602,32 +590,15 @@ async fn write(
     baseline: &UserClaimStatus,
     report: Report,
 ) -> Result<(), ReconcileError> {
-    let generation = object.meta().generation;
     let (ready, reason, message) = report.ready;
-    let mut updates = vec![ConditionUpdate::new(READY, ready, reason.into(), message.clone())];
-    match report.synced {
-        Some(true) => updates.push(ConditionUpdate::new(
-            SYNCED,
-            true,
-            "Synced",
-            "the last reconcile reached Webex",
-        )),
-        Some(false) => updates.push(ConditionUpdate::new(SYNCED, false, reason.into(), message)),
-        None => {}
-    }
-    updates.extend(report.extra);
-    let mut next = report.status;
-    next.observed_generation = generation;
+    let mut status = report.status;
     // A cleared `spec.revoke` clears its condition; the others stay until updated.
-    let kept: Vec<_> = baseline
+    status
         .conditions
-        .iter()
-        .filter(|c| c.type_ != REVOKE || !object.spec.revoke.is_empty())
-        .cloned()
-        .collect();
-    next.conditions = conditions::merge(&kept, &updates, generation, Timestamp::now());
-    if next == *baseline {
-        return Ok(());
-    }
-    ctx.apply_status(object, &next).await
+        .retain(|c| c.type_ != REVOKE || !object.spec.revoke.is_empty());
+    let report = reconciler::Report::new(ready, reason.into(), message)
+        .synced(report.synced)
+        .with(report.extra);
+    reconciler::write_status(ctx, object, baseline, status, report).await?;
+    Ok(())
 }

@@ -15,11 +15,13 @@ use kube::{Resource, ResourceExt};
 use serde_json::json;
 use tracing::Instrument;
 
-use crate::api::conditions::{self, ConditionUpdate, READY, SYNCED};
+use crate::api::conditions::ConditionUpdate;
 use crate::api::webex_org::{ApiBudgetStatus, Backend, WebexOrg, WebexOrgStatus};
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, kube_err, webex_err};
+use crate::controller::events::{EventAction, EventReason};
 use crate::controller::org_registry::OrgHandle;
+use crate::controller::reconciler::{self, Reconciled, Report};
 use crate::controller::shared;
 use crate::webex::client::{Token, WebexClient};
 use crate::webex::error::WebexError;
@@ -41,88 +43,74 @@ pub enum OrgReason {
 }
 
 pub async fn reconcile(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
-    let span = tracing::info_span!("reconcile", kind = "WebexOrg", name = %org.name_any());
+    let span = reconciler::span_for(org.as_ref());
     reconcile_org(org, ctx).instrument(span).await
 }
 
 async fn reconcile_org(org: Arc<WebexOrg>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     let name = org.name_any();
     let outcome = discover(&org, &ctx).await;
-    let now = jiff::Timestamp::now();
-    let previous = org.status.clone().unwrap_or_default();
-    let (status, result) = match outcome {
+    let previous = org.status_or_default();
+    let (status, report, result) = match outcome {
         Ok((observation, handle)) => {
             let facts = handle.facts.clone();
             let read_at = handle.read_at;
             let handle_budget = handle.client.budget().clone();
             ctx.orgs.insert(&name, handle);
             let status = WebexOrgStatus {
-                observed_generation: org.meta().generation,
-                conditions: conditions::merge(
-                    &previous.conditions,
-                    &[
-                        ConditionUpdate::new(
-                            READY,
-                            true,
-                            OrgReason::OrgReady.into(),
-                            format!("token valid for org {}", facts.org_id),
-                        ),
-                        ConditionUpdate::new(SYNCED, true, OrgReason::OrgReady.into(), "reached Webex"),
-                        held_condition(&ctx.orgs.held_deprovisioning(&name)),
-                    ],
-                    org.meta().generation,
-                    now,
-                ),
                 org_id: Some(facts.org_id.clone()),
                 directory_sync: Some(plan::directory_sync_label(facts.directory_sync).to_string()),
                 automatic_activation_emails: observation.activation_emails,
                 content_management: plan::content_management_status(&observation),
                 licenses: plan::license_status(&facts.licenses, &ctx.orgs.reserved_seats(&name, read_at)),
                 api_budget: Some(budget_status(&handle_budget)),
-                last_updated: previous.last_updated.clone(),
+                ..previous.clone()
             };
-            (status, Ok(Action::requeue(REFRESH)))
+            let report = Report::new(
+                true,
+                OrgReason::OrgReady.into(),
+                format!("token valid for org {}", facts.org_id),
+            )
+            .synced(Some(true))
+            .with([held_condition(&ctx.orgs.held_deprovisioning(&name))]);
+            (status, report, Ok(Action::requeue(REFRESH)))
         }
         Err(error) => {
             let reason = reason_for(&error);
             tracing::warn!(org = %name, reason = <&str>::from(reason), error = %error.describe(), "WebexOrg not ready");
-            let message = error.describe();
-            let status = WebexOrgStatus {
-                observed_generation: org.meta().generation,
-                conditions: conditions::merge(
-                    &previous.conditions,
-                    &[
-                        ConditionUpdate::new(READY, false, reason.into(), message.clone()),
-                        ConditionUpdate::new(SYNCED, false, reason.into(), message),
-                    ],
-                    org.meta().generation,
-                    now,
-                ),
-                ..previous.clone()
-            };
-            (status, Err(error))
+            let report = Report::new(false, reason.into(), error.describe()).synced(Some(false));
+            (previous.clone(), report, Err(error))
         }
     };
     // `lastUpdated` moves only with the rest of the status: an unchanged org makes no write.
-    let changed = org.status.as_ref().is_none_or(|old| {
-        WebexOrgStatus {
-            last_updated: None,
-            ..old.clone()
-        } != WebexOrgStatus {
-            last_updated: None,
-            ..status.clone()
-        }
-    });
-    if changed {
-        let mut status = status;
-        status.last_updated = Some(now.to_string());
-        ctx.apply_status(org.as_ref(), &status).await?;
-    }
+    reconciler::write_status(ctx.as_ref(), org.as_ref(), &previous, status, report).await?;
     match result {
         // A terminal error still re-checks now and then: the Secret may be fixed without the
         // WebexOrg changing (Secrets are not watched).
         Err(e) if !e.is_retryable() => Ok(Action::requeue(REFRESH)),
         other => other,
+    }
+}
+
+impl Reconciled for WebexOrg {
+    type Status = WebexOrgStatus;
+    fn current_status(&self) -> Option<&WebexOrgStatus> {
+        self.status.as_ref()
+    }
+    fn conditions(status: &WebexOrgStatus) -> &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition] {
+        &status.conditions
+    }
+    fn set_conditions(
+        status: &mut WebexOrgStatus,
+        conditions: Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+    ) {
+        status.conditions = conditions;
+    }
+    fn set_observed_generation(status: &mut WebexOrgStatus, generation: Option<i64>) {
+        status.observed_generation = generation;
+    }
+    fn set_stamp(status: &mut WebexOrgStatus, at: Option<String>) {
+        status.last_updated = at;
     }
 }
 
@@ -238,8 +226,8 @@ async fn discover(org: &WebexOrg, ctx: &Context) -> Result<(OrgObservation, OrgH
                 ctx.event(
                     &reference,
                     false,
-                    "ActivationEmailsSet",
-                    "SetOrgSetting",
+                    EventReason::ActivationEmailsSet,
+                    EventAction::SetOrgSetting,
                     format!("automatic activation emails set to {value} (R-ORG-1)"),
                 )
                 .await;

@@ -14,18 +14,18 @@ use std::sync::Arc;
 
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
-use tracing::Instrument;
 
 use crate::api::LicenseTemplate;
-use crate::api::common::PAUSE_ANNOTATION;
-use crate::api::conditions::{self, ConditionUpdate, READY, SYNCED};
+use crate::api::conditions::{self, READY, SYNCED};
 use crate::api::webex_user::{UserState, WebexUser, WebexUserSpec, WebexUserStatus};
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, webex_err};
+use crate::controller::events::{EventAction, EventReason};
 use crate::controller::guard::APPROVE_ANNOTATION;
 use crate::controller::license_template::plan as template_plan;
 use crate::controller::listing;
 use crate::controller::org_registry::OrgHandle;
+use crate::controller::reconciler::{self, Reconciled, Report};
 use crate::controller::shared;
 use crate::telemetry::metrics::{self, DriftField, DriftHandling};
 use crate::webex::error::CreateConflict;
@@ -43,16 +43,29 @@ pub async fn reconcile(user: Arc<WebexUser>, ctx: Arc<Context>) -> Result<Action
 }
 
 async fn reconcile_object(user: Arc<WebexUser>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
-    let span = tracing::info_span!("reconcile", kind = "WebexUser", namespace = user.namespace().unwrap_or_default(), name = %user.name_any());
-    async move {
-        if shared::is_paused(user.as_ref()) {
-            write_paused(&ctx, &user).await?;
-            return Ok(Action::await_change());
-        }
-        shared::with_finalizer(&ctx.client, user, |user| apply(user, &ctx), |user| cleanup(user, &ctx)).await
+    reconciler::reconcile_with_finalizer(&ctx, user, |user| apply(user, &ctx), |user| cleanup(user, &ctx)).await
+}
+
+impl Reconciled for WebexUser {
+    type Status = WebexUserStatus;
+    fn current_status(&self) -> Option<&WebexUserStatus> {
+        self.status.as_ref()
     }
-    .instrument(span)
-    .await
+    fn conditions(status: &WebexUserStatus) -> &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition] {
+        &status.conditions
+    }
+    fn set_conditions(
+        status: &mut WebexUserStatus,
+        conditions: Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+    ) {
+        status.conditions = conditions;
+    }
+    fn set_observed_generation(status: &mut WebexUserStatus, generation: Option<i64>) {
+        status.observed_generation = generation;
+    }
+    fn set_stamp(status: &mut WebexUserStatus, at: Option<String>) {
+        status.last_synced = at;
+    }
 }
 
 pub fn error_policy(user: Arc<WebexUser>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
@@ -108,18 +121,13 @@ async fn read(user: &WebexUser, org: &OrgHandle) -> Result<Option<Person>, Recon
 async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileError> {
     let namespace = user.namespace().ok_or(ReconcileError::MissingMetadata("namespace"))?;
     let previous = user.status.clone().unwrap_or_default();
-    let Some(org) = ctx.orgs.get(&user.spec.org_ref.name) else {
-        let error = ReconcileError::OrgNotReady {
-            org: user.spec.org_ref.name.clone(),
-        };
-        let verdict = Verdict::Blocked {
-            reason: UserReason::OrgNotReady,
-            message: error.to_string(),
-            terminal: false,
-        };
-        write_status(ctx, &user, &previous, &previous, &verdict, None).await?;
-        return Err(error);
-    };
+    let org = reconciler::org_or_report(
+        ctx,
+        user.as_ref(),
+        &user.spec.org_ref.name,
+        UserReason::OrgNotReady.into(),
+    )
+    .await?;
     if let Some(verdict) = plan::precheck(&user.spec, &namespace, &org.facts) {
         if let Verdict::Blocked { reason, message, .. } = &verdict {
             announce_block(ctx, &user, &previous, *reason, message).await;
@@ -162,7 +170,7 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
     let already_synced = previous.observed_generation == user.meta().generation
         && previous.person_id.is_some()
         && !templates_moved
-        && conditions::find(&previous.conditions, SYNCED).is_some_and(|c| c.status == "True");
+        && conditions::is_true(&previous.conditions, SYNCED);
     let mut drift_checked = false;
     'rounds: for _round in 0..ROUNDS {
         let (spec, licensing) = licensing_for(&status, person.as_ref());
@@ -225,8 +233,8 @@ async fn apply(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileE
             ctx.event(
                 &user.object_ref(&()),
                 true,
-                UserReason::DriftDetected.into(),
-                "DetectDrift",
+                UserReason::DriftDetected,
+                EventAction::DetectDrift,
                 note,
             )
             .await;
@@ -424,8 +432,8 @@ async fn perform(
                     &org_ref.into(),
                     Some(reference.clone()),
                     true,
-                    "DeprovisioningHeld",
-                    "GuardDeprovisioning",
+                    EventReason::DeprovisioningHeld,
+                    EventAction::GuardDeprovisioning,
                     note,
                 )
                 .await;
@@ -451,8 +459,8 @@ async fn perform(
             ctx.event(
                 &reference,
                 false,
-                "Created",
-                "CreatePerson",
+                EventReason::Created,
+                EventAction::CreatePerson,
                 format!("created {} in Webex (person {})", user.spec.email, created.id),
             )
             .await;
@@ -467,8 +475,8 @@ async fn perform(
             ctx.event(
                 &reference,
                 false,
-                "Adopted",
-                "AdoptPerson",
+                EventReason::Adopted,
+                EventAction::AdoptPerson,
                 format!("adopted the existing person {person_id} with email {}", user.spec.email),
             )
             .await;
@@ -511,15 +519,21 @@ async fn perform(
                 ctx.event(
                     &reference,
                     true,
-                    "LicensesPartiallyApplied",
-                    "PatchLicenses",
+                    EventReason::LicensesPartiallyApplied,
+                    EventAction::PatchLicenses,
                     format!("Webex applied only part of the licence change ({summary}); retrying the rest"),
                 )
                 .await;
                 return Err(ReconcileError::PartiallyApplied { what: "licence change" });
             }
-            ctx.event(&reference, false, "LicensesChanged", "PatchLicenses", summary)
-                .await;
+            ctx.event(
+                &reference,
+                false,
+                EventReason::LicensesChanged,
+                EventAction::PatchLicenses,
+                summary,
+            )
+            .await;
             // Only then re-read the person (a plain addition needs no second call).
             if reread && let Some(id) = status.person_id.clone() {
                 *person = org
@@ -538,8 +552,8 @@ async fn perform(
             ctx.event(
                 &reference,
                 false,
-                "Updated",
-                "UpdatePerson",
+                EventReason::Updated,
+                EventAction::UpdatePerson,
                 format!("updated names/roles of {}", user.spec.email),
             )
             .await;
@@ -553,8 +567,8 @@ async fn perform(
             ctx.event(
                 &reference,
                 false,
-                "Deleted",
-                "DeletePerson",
+                EventReason::Deleted,
+                EventAction::DeletePerson,
                 format!("deleted {} from Webex", user.spec.email),
             )
             .await;
@@ -612,17 +626,7 @@ async fn announce_block(
     reason: UserReason,
     message: &str,
 ) {
-    let was = conditions::find(&previous.conditions, READY).map(|c| c.reason.as_str());
-    if was != Some(<&str>::from(reason)) {
-        ctx.event(
-            &user.object_ref(&()),
-            true,
-            reason.into(),
-            "Reconcile",
-            message.to_string(),
-        )
-        .await;
-    }
+    reconciler::announce(ctx, user, previous, true, reason, message).await;
 }
 
 async fn cleanup(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, ReconcileError> {
@@ -658,23 +662,8 @@ async fn cleanup(user: Arc<WebexUser>, ctx: &Context) -> Result<Action, Reconcil
     Ok(Action::await_change())
 }
 
-async fn write_paused(ctx: &Context, user: &WebexUser) -> Result<(), ReconcileError> {
-    let status = user.status.clone().unwrap_or_default();
-    let verdict = Verdict::Blocked {
-        reason: UserReason::Paused,
-        message: format!("paused by the {PAUSE_ANNOTATION} annotation"),
-        terminal: true,
-    };
-    let already =
-        conditions::find(&status.conditions, READY).is_some_and(|c| c.reason == <&str>::from(UserReason::Paused));
-    if !already {
-        write_status(ctx, user, &status, &status, &verdict, None).await?;
-    }
-    Ok(())
-}
-
-/// Writes `status` with the verdict's conditions, unless it says nothing new compared with
-/// `baseline` (what the API server holds): steady state makes no writes.
+/// Writes `status` with the verdict's conditions (the shared writer: no write when nothing but a
+/// time would change).
 async fn write_status(
     ctx: &Context,
     user: &WebexUser,
@@ -683,41 +672,16 @@ async fn write_status(
     verdict: &Verdict,
     synced: Option<bool>,
 ) -> Result<(), ReconcileError> {
-    let generation = user.meta().generation;
-    let now = jiff::Timestamp::now();
-    let (ready, reason, message): (bool, UserReason, String) = match verdict {
-        Verdict::Ready => (
+    let report = match verdict {
+        Verdict::Ready => Report::new(
             true,
-            UserReason::Active,
+            UserReason::Active.into(),
             format!("{} is active and matches the spec", user.spec.email),
         ),
-        Verdict::Waiting { reason, message } => (false, *reason, message.clone()),
-        Verdict::Blocked { reason, message, .. } => (false, *reason, message.clone()),
+        Verdict::Waiting { reason, message } | Verdict::Blocked { reason, message, .. } => {
+            Report::new(false, (*reason).into(), message.clone())
+        }
     };
-    let mut updates = vec![ConditionUpdate::new(READY, ready, reason.into(), message.clone())];
-    match synced {
-        Some(true) => updates.push(ConditionUpdate::new(
-            SYNCED,
-            true,
-            "Synced",
-            "the last reconcile reached Webex",
-        )),
-        Some(false) => updates.push(ConditionUpdate::new(SYNCED, false, reason.into(), message)),
-        None => {}
-    }
-    let mut next = status.clone();
-    next.observed_generation = generation;
-    next.conditions = conditions::merge(&status.conditions, &updates, generation, now);
-    let unchanged_but_time = {
-        let mut a = baseline.clone();
-        let mut b = next.clone();
-        a.last_synced = None;
-        b.last_synced = None;
-        a == b
-    };
-    if unchanged_but_time {
-        return Ok(()); // nothing new to say: no write (steady state makes no calls)
-    }
-    next.last_synced = Some(now.to_string());
-    ctx.apply_status(user, &next).await
+    reconciler::write_status(ctx, user, baseline, status.clone(), report.synced(synced)).await?;
+    Ok(())
 }

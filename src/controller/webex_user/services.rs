@@ -19,6 +19,7 @@ use crate::api::conditions::{self, ConditionUpdate};
 use crate::api::webex_user::{WebexUser, WebexUserStatus};
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, webex_err};
+use crate::controller::events::{EventAction, EventReason, Reason};
 use crate::controller::org_registry::OrgHandle;
 use crate::telemetry::metrics::{self, DriftField, DriftHandling};
 use crate::webex::calling::CallingFeature;
@@ -206,8 +207,8 @@ async fn calling(
         ctx.event(
             &reference,
             true,
-            "CallingLicenseReassigned",
-            "ReassignCallingLicense",
+            EventReason::CallingLicenseReassigned,
+            EventAction::ReassignCallingLicense,
             format!(
                 "the calling settings of new user {} fail ({}); removing the Calling licence and assigning it again (R-USER-11)",
                 user.spec.email,
@@ -238,8 +239,8 @@ async fn calling(
             ctx.event(
                 &reference,
                 false,
-                "CallingSettingsRecovered",
-                "ReassignCallingLicense",
+                EventReason::CallingSettingsRecovered,
+                EventAction::ReassignCallingLicense,
                 "re-assigning the Calling licence cured the calling settings (R-USER-11)".into(),
             )
             .await;
@@ -253,8 +254,8 @@ async fn calling(
                     ctx.event(
                         &reference,
                         true,
-                        UserReason::DriftDetected.into(),
-                        "DetectDrift",
+                        UserReason::DriftDetected,
+                        EventAction::DetectDrift,
                         format!("the calling settings were changed in Webex; correcting: {what}"),
                     )
                     .await;
@@ -262,8 +263,8 @@ async fn calling(
                 ctx.event(
                     &reference,
                     false,
-                    "CallingSettingsChanged",
-                    "SetCallingSettings",
+                    EventReason::CallingSettingsChanged,
+                    EventAction::SetCallingSettings,
                     format!("set the calling settings {what} (R-USER-16)"),
                 )
                 .await;
@@ -304,7 +305,7 @@ async fn report_control_hub_only(
     }
     let message = calling_settings::control_hub_message(&user.spec.email, features);
     let update = ConditionUpdate::new(type_, true, "SetInControlHub", message);
-    set_and_announce(ctx, user, status, update, "SetCallingSettings").await;
+    set_and_announce(ctx, user, status, update, EventAction::SetCallingSettings).await;
 }
 
 /// Sets `update` in the user's status and, when it says something new, announces it with a
@@ -314,13 +315,13 @@ async fn set_and_announce(
     user: &WebexUser,
     status: &mut WebexUserStatus,
     update: ConditionUpdate,
-    action: &str,
+    action: EventAction,
 ) {
     if conditions::is_news(&status.conditions, &update) {
         ctx.event(
             &user.object_ref(&()),
             true,
-            update.reason,
+            Reason::of_condition(&update),
             action,
             update.message.clone(),
         )
@@ -370,8 +371,8 @@ async fn tracking(
     ctx.event(
         &user.object_ref(&()),
         false,
-        "TrackingCodesChanged",
-        "SetTrackingCodes",
+        EventReason::TrackingCodesChanged,
+        EventAction::SetTrackingCodes,
         format!("set the tracking codes {what} (R-USER-8)"),
     )
     .await;
@@ -402,8 +403,8 @@ async fn contact_center(
         ctx.event(
             &reference,
             false,
-            "ContactCenterSynchronized",
-            "SynchronizeUsers",
+            EventReason::ContactCenterSynchronized,
+            EventAction::SynchronizeUsers,
             message.clone(),
         )
         .await;
@@ -413,8 +414,8 @@ async fn contact_center(
         ctx.event(
             &reference,
             true,
-            "SynchronizeUsersInControlHub",
-            "SynchronizeUsers",
+            EventReason::SynchronizeUsersInControlHub,
+            EventAction::SynchronizeUsers,
             message.clone(),
         )
         .await;
@@ -477,7 +478,7 @@ async fn content_management(
         Ok(config) => config,
         Err(WebexError::NotAvailableInPublicApi { .. }) => {
             let update = content_management::control_hub_condition(&user.spec.email, desired);
-            set_and_announce(ctx, user, status, update, "AssignContentManagement").await;
+            set_and_announce(ctx, user, status, update, EventAction::AssignContentManagement).await;
             status.content_management = None;
             return Ok(None);
         }
@@ -524,8 +525,8 @@ async fn content_management(
                 ctx.event(
                     &reference,
                     true,
-                    UserReason::DriftDetected.into(),
-                    "DetectDrift",
+                    UserReason::DriftDetected,
+                    EventAction::DetectDrift,
                     format!(
                         "the content management was changed in Webex to {}; correcting: {name}",
                         content_management::spec_name(observed.platform)
@@ -536,8 +537,8 @@ async fn content_management(
             ctx.event(
                 &reference,
                 false,
-                "ContentManagementAssigned",
-                "AssignContentManagement",
+                EventReason::ContentManagementAssigned,
+                EventAction::AssignContentManagement,
                 format!("assigned the content management {name} (limited access, R-USER-9)"),
             )
             .await;
