@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use futures::future::{BoxFuture, FutureExt};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Resource;
 use kube::api::Api;
@@ -46,6 +47,12 @@ pub enum RunError {
     CrdTimeout(String),
 }
 
+/// Resolves when the process should stop; every controller shuts down gracefully on it.
+type Shutdown = futures::future::Shared<BoxFuture<'static, ()>>;
+
+/// One controller, running until [`Shutdown`].
+type Running = BoxFuture<'static, ()>;
+
 /// Runs every controller until SIGINT/SIGTERM (or `shutdown` resolves).
 pub async fn run(
     client: kube::Client,
@@ -53,19 +60,72 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) -> Result<(), RunError> {
     wait_for_crds(&client).await?;
-    let ctx = Arc::new(Context::new(client.clone(), options));
-    let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
+    let ctx = Arc::new(Context::new(client, options));
+    let shutdown: Shutdown = FutureExt::shared(Box::pin(shutdown) as BoxFuture<'static, ()>);
 
+    let (org_controller, orgs) = org_controller(&ctx, &shutdown);
+    // The LicenseTemplates cache serves the WebexUser reconciler: set before users start.
+    let (template_reader, template_writer) = reflector::store();
+    let _ = ctx.templates.set(template_reader.clone());
+    let users = UserParts::new(&ctx);
+    let template_controller = template_controller(&ctx, &shutdown, template_writer, template_reader, &users.store);
+    let user_store = users.store.clone();
+    let (drift_tx, drift_rx) = futures::channel::mpsc::channel(1024);
+    let drift = tokio::spawn(drift::run(ctx.clone(), user_store.clone(), drift_tx));
+    let user_controller = user_controller(&ctx, &shutdown, users, drift_rx);
+    let (external_controller, externals, accepted_watch) = external_controller(&ctx, &shutdown);
+    let claim_controller = claim_controller(&ctx, &shutdown);
+
+    observe_caches(&ctx, orgs, user_store, externals);
+    tracing::info!("controllers started");
+    futures::join!(
+        org_controller,
+        user_controller,
+        external_controller,
+        template_controller,
+        claim_controller
+    );
+    drift.abort();
+    accepted_watch.abort();
+    tracing::info!("controllers stopped");
+    Ok(())
+}
+
+/// Logs a reconcile error at debug level (the error policy already warned).
+fn drain<T, E: std::fmt::Display>(kind: &'static str) -> impl FnMut(Result<T, E>) -> futures::future::Ready<()> {
+    move |result| {
+        if let Err(error) = result {
+            tracing::debug!(%error, kind, "reconcile error");
+        }
+        futures::future::ready(())
+    }
+}
+
+/// The object refs of `store` whose `org_name` is `org`.
+fn using_org<K: Resource<DynamicType = ()> + Clone + 'static>(
+    store: &reflector::Store<K>,
+    org: &str,
+    org_name: impl Fn(&K) -> &str,
+) -> Vec<ObjectRef<K>> {
+    store
+        .state()
+        .into_iter()
+        .filter(|o| org_name(o) == org)
+        .map(|o| ObjectRef::from_obj(&*o))
+        .collect()
+}
+
+fn org_controller(ctx: &Arc<Context>, shutdown: &Shutdown) -> (Running, reflector::Store<WebexOrg>) {
     // Every watch goes through `guarded_watch`: one object the types cannot read must not stop
     // its kind.
     let (org_reader, org_writer) = reflector::store();
-    let org_changes = guarded_watch::watch::<WebexOrg>(&ctx, watcher::Config::default().any_semantic())
+    let org_changes = guarded_watch::watch::<WebexOrg>(ctx, watcher::Config::default().any_semantic())
         .default_backoff()
         .reflect(org_writer)
         .inspect(crate::telemetry::on_watch_event(Kind::WebexOrg))
         .applied_objects()
         .predicate_filter(desired_state_changed, Default::default());
-    let org_controller = Controller::for_stream(org_changes, org_reader.clone())
+    let running = Controller::for_stream(org_changes, org_reader.clone())
         .graceful_shutdown_on(shutdown.clone())
         .run(
             instrument(
@@ -75,37 +135,23 @@ pub async fn run(
             webex_org::error_policy,
             ctx.clone(),
         )
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "WebexOrg reconcile error");
-            }
-        });
+        .for_each(drain("WebexOrg"));
+    (running.boxed(), org_reader)
+}
 
-    // LicenseTemplates: their cache serves the WebexUser reconciler (set before users start).
-    let (template_reader, template_writer) = reflector::store();
-    let template_changes = guarded_watch::watch::<LicenseTemplate>(&ctx, watcher::Config::default().any_semantic())
+fn template_controller(
+    ctx: &Arc<Context>,
+    shutdown: &Shutdown,
+    writer: reflector::store::Writer<LicenseTemplate>,
+    reader: reflector::Store<LicenseTemplate>,
+    users: &reflector::Store<WebexUser>,
+) -> Running {
+    let template_changes = guarded_watch::watch::<LicenseTemplate>(ctx, watcher::Config::default().any_semantic())
         .default_backoff()
-        .reflect(template_writer)
+        .reflect(writer)
         .applied_objects()
         .predicate_filter(desired_state_changed, Default::default());
-    let _ = ctx.templates.set(template_reader.clone());
-
-    let (user_reader, user_writer) = reflector::store();
-    let user_changes = guarded_watch::watch::<WebexUser>(&ctx, watcher::Config::default().any_semantic())
-        .default_backoff()
-        // Nothing reads managedFields; at 10,000 users they were a large part of the cache.
-        .modify(|user| user.managed_fields_mut().clear())
-        .reflect(user_writer)
-        .inspect(crate::telemetry::on_watch_event(Kind::WebexUser))
-        .applied_objects()
-        .predicate_filter(desired_state_changed, Default::default());
-    let user_controller = Controller::for_stream(user_changes, user_reader);
-    let user_store = user_controller.store();
-    let (drift_tx, drift_rx) = futures::channel::mpsc::channel(1024);
-    let drift = tokio::spawn(drift::run(ctx.clone(), user_store.clone(), drift_tx));
-    let user_cache = user_store.clone();
-    let template_user_store = user_store.clone();
-    let template_controller = Controller::for_stream(template_changes, template_reader.clone())
+    Controller::for_stream(template_changes, reader.clone())
         .graceful_shutdown_on(shutdown.clone())
         .run(
             shared::resetting_backoff(license_template::reconcile, |c: &license_template::TemplateContext| {
@@ -114,20 +160,52 @@ pub async fn run(
             license_template::error_policy,
             Arc::new(license_template::TemplateContext {
                 ctx: ctx.clone(),
-                users: user_store.clone(),
-                templates: template_reader,
+                users: users.clone(),
+                templates: reader,
             }),
         )
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "LicenseTemplate reconcile error");
-            }
-        });
+        .for_each(drain("LicenseTemplate"))
+        .boxed()
+}
+
+/// The WebexUser controller before it runs: its store serves drift detection and the template
+/// controller first.
+struct UserParts {
+    controller: Controller<WebexUser>,
+    store: reflector::Store<WebexUser>,
+}
+
+impl UserParts {
+    fn new(ctx: &Arc<Context>) -> Self {
+        let (user_reader, user_writer) = reflector::store();
+        let user_changes = guarded_watch::watch::<WebexUser>(ctx, watcher::Config::default().any_semantic())
+            .default_backoff()
+            // Nothing reads managedFields; at 10,000 users they were a large part of the cache.
+            .modify(|user| user.managed_fields_mut().clear())
+            .reflect(user_writer)
+            .inspect(crate::telemetry::on_watch_event(Kind::WebexUser))
+            .applied_objects()
+            .predicate_filter(desired_state_changed, Default::default());
+        let controller = Controller::for_stream(user_changes, user_reader);
+        let store = controller.store();
+        Self { controller, store }
+    }
+}
+
+fn user_controller(
+    ctx: &Arc<Context>,
+    shutdown: &Shutdown,
+    users: UserParts,
+    drift: futures::channel::mpsc::Receiver<ObjectRef<WebexUser>>,
+) -> Running {
+    let user_store = users.store.clone();
+    let template_user_store = users.store.clone();
     let user_org_triggers = OrgTriggers::default();
-    let user_controller = user_controller
+    users
+        .controller
         // A WebexOrg that becomes ready (or changes) re-reconciles the users that use it.
         .watches_stream(
-            guarded_watch::touched::<WebexOrg>(&ctx, watcher::Config::default()),
+            guarded_watch::touched::<WebexOrg>(ctx, watcher::Config::default()),
             move |org| {
                 let name = org.name_any();
                 // Only a change that matters to users (spec, readiness, org id) re-reconciles them;
@@ -141,22 +219,17 @@ pub async fn run(
                         .map(|u| ObjectRef::from_obj(&*u))
                         .collect::<Vec<_>>();
                 }
-                user_store
-                    .state()
-                    .into_iter()
-                    .filter(|u| u.spec.org_ref.name == name)
-                    .map(|u| ObjectRef::from_obj(&*u))
-                    .collect::<Vec<_>>()
+                using_org(&user_store, &name, |u: &WebexUser| &u.spec.org_ref.name)
             },
         )
         // A template change re-reconciles the users it applies to and the users holding its
         // licences (it may no longer match them).
         .watches_stream(
-            license_template::watch::changes(&ctx),
+            license_template::watch::changes(ctx),
             license_template::watch::users_of(template_user_store),
         )
         // Drift detection hands over the users whose person changed in Webex.
-        .reconcile_on(drift_rx)
+        .reconcile_on(drift)
         .graceful_shutdown_on(shutdown.clone())
         .run(
             instrument(
@@ -166,45 +239,41 @@ pub async fn run(
             webex_user::error_policy,
             ctx.clone(),
         )
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "WebexUser reconcile error");
-            }
-        });
+        .for_each(drain("WebexUser"))
+        .boxed()
+}
 
-    // ExternalUsers: the same watch filter; an org that becomes ready (or changes) re-reconciles
-    // its ExternalUsers; accepted host invitations come from the per-org licence listing.
+/// ExternalUsers: an org that becomes ready (or changes) re-reconciles its ExternalUsers;
+/// accepted host invitations come from the per-org licence listing (the returned task).
+fn external_controller(
+    ctx: &Arc<Context>,
+    shutdown: &Shutdown,
+) -> (Running, reflector::Store<ExternalUser>, tokio::task::JoinHandle<()>) {
     let (external_reader, external_writer) = reflector::store();
-    let external_changes = guarded_watch::watch::<ExternalUser>(&ctx, watcher::Config::default().any_semantic())
+    let external_changes = guarded_watch::watch::<ExternalUser>(ctx, watcher::Config::default().any_semantic())
         .default_backoff()
         .reflect(external_writer)
         .inspect(crate::telemetry::on_watch_event(Kind::ExternalUser))
         .applied_objects()
         .predicate_filter(desired_state_changed, Default::default());
-    let external_controller = Controller::for_stream(external_changes, external_reader);
-    let external_store = external_controller.store();
-    let external_gauge_store = external_store.clone();
+    let controller = Controller::for_stream(external_changes, external_reader);
+    let external_store = controller.store();
     let (accepted_tx, accepted_rx) = futures::channel::mpsc::channel(1024);
     let accepted_watch = tokio::spawn(external_user::watch::run(
         ctx.clone(),
         external_store.clone(),
         accepted_tx,
     ));
-    let external_org_triggers = OrgTriggers::default();
-    let external_controller = external_controller
+    let triggers = OrgTriggers::default();
+    let store = external_store.clone();
+    let running = controller
         .watches_stream(
-            guarded_watch::touched::<WebexOrg>(&ctx, watcher::Config::default()),
+            guarded_watch::touched::<WebexOrg>(ctx, watcher::Config::default()),
             move |org| {
-                if !external_org_triggers.changed(&org) {
+                if !triggers.changed(&org) {
                     return Vec::new();
                 }
-                let name = org.name_any();
-                external_store
-                    .state()
-                    .into_iter()
-                    .filter(|u| u.spec.org_ref.name == name)
-                    .map(|u| ObjectRef::from_obj(&*u))
-                    .collect::<Vec<_>>()
+                using_org(&store, &org.name_any(), |u: &ExternalUser| &u.spec.org_ref.name)
             },
         )
         .reconcile_on(accepted_rx)
@@ -217,40 +286,33 @@ pub async fn run(
             external_user::error_policy,
             ctx.clone(),
         )
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "ExternalUser reconcile error");
-            }
-        });
+        .for_each(drain("ExternalUser"));
+    (running.boxed(), external_store, accepted_watch)
+}
 
-    // UserClaims: the same watch filter; an org that becomes ready (or changes) re-reconciles
-    // its claims; Webex-side changes (a user's choice, the 14 days) are seen by each claim's
-    // own requeue at its next deadline, at most once per resync.
+/// UserClaims: an org that becomes ready (or changes) re-reconciles its claims; Webex-side
+/// changes (a user's choice, the 14 days) are seen by each claim's own requeue at its next
+/// deadline, at most once per resync.
+fn claim_controller(ctx: &Arc<Context>, shutdown: &Shutdown) -> Running {
     let (claim_reader, claim_writer) = reflector::store();
-    let claim_changes = guarded_watch::watch::<UserClaim>(&ctx, watcher::Config::default().any_semantic())
+    let claim_changes = guarded_watch::watch::<UserClaim>(ctx, watcher::Config::default().any_semantic())
         .default_backoff()
         .modify(|claim| claim.managed_fields_mut().clear())
         .reflect(claim_writer)
         .inspect(crate::telemetry::on_watch_event(Kind::UserClaim))
         .applied_objects()
         .predicate_filter(desired_state_changed, Default::default());
-    let claim_controller = Controller::for_stream(claim_changes, claim_reader);
-    let claim_store = claim_controller.store();
-    let claim_org_triggers = OrgTriggers::default();
-    let claim_controller = claim_controller
+    let controller = Controller::for_stream(claim_changes, claim_reader);
+    let store = controller.store();
+    let triggers = OrgTriggers::default();
+    controller
         .watches_stream(
-            guarded_watch::touched::<WebexOrg>(&ctx, watcher::Config::default()),
+            guarded_watch::touched::<WebexOrg>(ctx, watcher::Config::default()),
             move |org| {
-                if !claim_org_triggers.changed(&org) {
+                if !triggers.changed(&org) {
                     return Vec::new();
                 }
-                let name = org.name_any();
-                claim_store
-                    .state()
-                    .into_iter()
-                    .filter(|c| c.spec.org_ref.name == name)
-                    .map(|c| ObjectRef::from_obj(&*c))
-                    .collect::<Vec<_>>()
+                using_org(&store, &org.name_any(), |c: &UserClaim| &c.spec.org_ref.name)
             },
         )
         .graceful_shutdown_on(shutdown.clone())
@@ -262,53 +324,46 @@ pub async fn run(
             user_claim::error_policy,
             ctx.clone(),
         )
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "UserClaim reconcile error");
-            }
-        });
+        .for_each(drain("UserClaim"))
+        .boxed()
+}
 
-    // Metrics read the caches.
+/// The object gauges read the controllers' caches, the backoff table and the unreadable objects.
+fn observe_caches(
+    ctx: &Arc<Context>,
+    orgs: reflector::Store<WebexOrg>,
+    users: reflector::Store<WebexUser>,
+    externals: reflector::Store<ExternalUser>,
+) {
+    let Some(metrics) = crate::telemetry::metrics::global() else {
+        return;
+    };
+    metrics.observe_kind(Kind::WebexOrg, orgs, |org: &WebexOrg| {
+        let conds = org.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
+        (String::new(), conditions::find(conds, READY))
+    });
+    metrics.observe_kind(Kind::WebexUser, users, |user: &WebexUser| {
+        let status = user.status.as_ref();
+        let state = status
+            .and_then(|s| s.state.as_ref())
+            .map(|s| format!("{s:?}"))
+            .unwrap_or_default();
+        let conds = status.map(|s| s.conditions.as_slice()).unwrap_or_default();
+        (state, conditions::find(conds, READY))
+    });
+    metrics.observe_kind(Kind::ExternalUser, externals, |external: &ExternalUser| {
+        let status = external.status.as_ref();
+        let invitation = status
+            .and_then(|s| s.invitation)
+            .map(|i| format!("{i:?}"))
+            .unwrap_or_default();
+        let conds = status.map(|s| s.conditions.as_slice()).unwrap_or_default();
+        (invitation, conditions::find(conds, READY))
+    });
+    let invalid_ctx = ctx.clone();
+    metrics.observe_invalid(Arc::new(move || invalid_ctx.invalid.counts()));
     let backoff_ctx = ctx.clone();
-    if let Some(metrics) = crate::telemetry::metrics::global() {
-        metrics.observe_kind(Kind::WebexOrg, org_reader, |org: &WebexOrg| {
-            let conds = org.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
-            (String::new(), conditions::find(conds, READY))
-        });
-        metrics.observe_kind(Kind::WebexUser, user_cache, |user: &WebexUser| {
-            let status = user.status.as_ref();
-            let state = status
-                .and_then(|s| s.state.as_ref())
-                .map(|s| format!("{s:?}"))
-                .unwrap_or_default();
-            let conds = status.map(|s| s.conditions.as_slice()).unwrap_or_default();
-            (state, conditions::find(conds, READY))
-        });
-        metrics.observe_kind(Kind::ExternalUser, external_gauge_store, |external: &ExternalUser| {
-            let status = external.status.as_ref();
-            let invitation = status
-                .and_then(|s| s.invitation)
-                .map(|i| format!("{i:?}"))
-                .unwrap_or_default();
-            let conds = status.map(|s| s.conditions.as_slice()).unwrap_or_default();
-            (invitation, conditions::find(conds, READY))
-        });
-        let invalid_ctx = ctx.clone();
-        metrics.observe_invalid(Arc::new(move || invalid_ctx.invalid.counts()));
-        metrics.observe_backoff(Arc::new(move || backoff_ctx.backoff.in_backoff()));
-    }
-    tracing::info!("controllers started");
-    futures::join!(
-        org_controller,
-        user_controller,
-        external_controller,
-        template_controller,
-        claim_controller
-    );
-    drift.abort();
-    accepted_watch.abort();
-    tracing::info!("controllers stopped");
-    Ok(())
+    metrics.observe_backoff(Arc::new(move || backoff_ctx.backoff.in_backoff()));
 }
 
 /// What a reconcile depends on in the object itself: spec (generation), annotations (pause,

@@ -27,6 +27,7 @@ use crate::api::user_claim::{ClaimUserState, UserClaim, UserClaimStatus};
 use crate::controller::context::Context;
 use crate::controller::error::{ReconcileError, kube_err, webex_err};
 use crate::controller::events::{EventAction, EventReason};
+use crate::controller::org_registry::OrgHandle;
 use crate::controller::reconciler::{self, Reconciled};
 use crate::controller::shared;
 use crate::webex::claims::{ClaimRequest, ClaimView};
@@ -132,14 +133,7 @@ async fn apply(object: &UserClaim, ctx: &Context) -> Result<Action, ReconcileErr
     if let Some((reason, message)) = plan::precheck(&object.spec, &namespace, &org.facts, &info, &emails, &latest) {
         let ineligible = plan::known_ineligible(&previous, same_generation);
         let (users, counts) = plan::report(&emails, &latest, &ineligible, &info, now);
-        let mut status = previous.clone();
-        status.users = users;
-        status.counts = Some(counts);
-        let mut report = blocked(&status, reason, message.clone(), Some(true));
-        report
-            .extra
-            .push(ConditionUpdate::new(PREREQUISITES, false, reason.into(), message));
-        report.extra.extend(directory_condition(&info, &report.status.users));
+        let report = prerequisites_missing(&previous, users, counts, &info, reason, message);
         announce(ctx, object, &previous, &report).await;
         write(ctx, object, &previous, report).await?;
         // The domain may be verified (or the setting changed) in Control Hub meanwhile.
@@ -148,97 +142,17 @@ async fn apply(object: &UserClaim, ctx: &Context) -> Result<Action, ReconcileErr
 
     // Claim what is open, batch by batch (R-CLM-5: the user never splits lists).
     let mut ineligible = plan::known_ineligible(&previous, same_generation);
-    let mut claimed_now = 0usize;
-    let mut failure = None;
-    for batch in plan::to_claim(&emails, &latest, &previous, same_generation) {
-        let request = ClaimRequest {
-            emails: batch,
-            delayed: object.spec.mode == crate::api::user_claim::ClaimMode::Delayed,
-            acknowledge_permanent: true,
-        };
-        match org.client.claim_users(&org_id, &request, simulator).await {
-            Ok(outcomes) => {
-                for o in outcomes {
-                    if o.outcome == "Ineligible" {
-                        ineligible.insert(o.email.to_ascii_lowercase(), o.reason.unwrap_or_default());
-                    } else {
-                        ineligible.remove(&o.email.to_ascii_lowercase());
-                        claimed_now += 1;
-                    }
-                }
-            }
-            Err(e) => {
-                failure = Some(webex_err("claim users")(e));
-                break;
-            }
-        }
-    }
+    let (claimed_now, mut failure) = claim_open(object, &org, &emails, &latest, &previous, &mut ineligible).await;
 
     // Revoke, one user at a time (R-CLM-7).
-    let mut revoke_condition = None;
-    match plan::revoke_plan(&object.spec, &emails, &latest, &info, now) {
-        RevokePlan::None => {}
-        RevokePlan::Done(email) => {
-            revoke_condition = Some(ConditionUpdate::new(
-                REVOKE,
-                true,
-                ClaimReason::Revoked.into(),
-                format!("the claim of {email} is revoked; the user is back in the previous organisation (R-CLM-7)"),
-            ));
-        }
-        RevokePlan::Refused { email, message, .. } => {
-            revoke_condition = Some(ConditionUpdate::new(
-                REVOKE,
-                false,
-                ClaimReason::RevokeNotAllowed.into(),
-                message.clone(),
-            ));
-            let was = conditions::find(&previous.conditions, REVOKE).map(|c| c.message.as_str());
-            if was != Some(message.as_str()) {
-                ctx.event(
-                    &object.object_ref(&()),
-                    true,
-                    ClaimReason::RevokeNotAllowed,
-                    EventAction::RevokeClaim,
-                    format!("cannot revoke {email}: {message}"),
-                )
-                .await;
-            }
-        }
-        RevokePlan::Send(email) => match org.client.revoke_claim(&org_id, &email, simulator).await {
-            Ok(_) => {
-                let message =
-                    format!("the claim of {email} is revoked; the user is back in the previous organisation (R-CLM-7)");
-                ctx.event(
-                    &object.object_ref(&()),
-                    false,
-                    EventReason::Revoked,
-                    EventAction::RevokeClaim,
-                    message.clone(),
-                )
-                .await;
-                revoke_condition = Some(ConditionUpdate::new(REVOKE, true, ClaimReason::Revoked.into(), message));
-            }
-            Err(e) if !e.is_retryable() => {
-                let message = format!("Webex refused to revoke the claim of {email}: {}", describe(&e));
-                ctx.event(
-                    &object.object_ref(&()),
-                    true,
-                    ClaimReason::RevokeNotAllowed,
-                    EventAction::RevokeClaim,
-                    message.clone(),
-                )
-                .await;
-                revoke_condition = Some(ConditionUpdate::new(
-                    REVOKE,
-                    false,
-                    ClaimReason::RevokeNotAllowed.into(),
-                    message,
-                ));
-            }
-            Err(e) => failure = failure.or(Some(webex_err("revoke a claim")(e))),
-        },
-    }
+    let facts = RevokeFacts {
+        emails: &emails,
+        latest: &latest,
+        info: &info,
+        now,
+    };
+    let (revoke_condition, revoke_failure) = revoke(ctx, object, &org, facts, &previous).await;
+    failure = failure.or(revoke_failure);
 
     // What Webex holds now.
     let claims: Vec<ClaimView> = match org.client.list_claims(&org_id, simulator).await {
@@ -256,21 +170,7 @@ async fn apply(object: &UserClaim, ctx: &Context) -> Result<Action, ReconcileErr
     let latest = plan::latest(&claims);
     let (users, counts) = plan::report(&emails, &latest, &ineligible, &info, now);
     if claimed_now > 0 {
-        ctx.event(
-            &object.object_ref(&()),
-            false,
-            EventReason::Claimed,
-            EventAction::ClaimUsers,
-            format!(
-                "claimed {claimed_now} user(s) ({}); claims are permanent (R-CLM-4)",
-                if object.spec.mode == crate::api::user_claim::ClaimMode::Delayed {
-                    "delayed claim: users have 14 days to choose, R-CLM-3"
-                } else {
-                    "immediate claim, R-CLM-2"
-                }
-            ),
-        )
-        .await;
+        announce_claimed(ctx, object, claimed_now).await;
     }
     inactive_events(ctx, object, &previous, &users).await;
     let changes = plan::webex_user_changes(&object.spec, &previous, same_generation, &users);
@@ -280,34 +180,207 @@ async fn apply(object: &UserClaim, ctx: &Context) -> Result<Action, ReconcileErr
     if !changes.retire.is_empty() {
         retire_webex_users(ctx, object, &namespace, &changes.retire).await?;
     }
-    let mut status = previous.clone();
-    status.users = users;
-    status.counts = Some(counts);
-    let ready = plan::verdict(&status.users, status.counts.as_ref().unwrap_or(&Default::default()));
-    let mut extra = vec![ConditionUpdate::new(
-        PREREQUISITES,
-        true,
-        ClaimReason::PrerequisitesMet.into(),
-        "domains verified, acknowledgement given (R-CLM-1, R-CLM-4)",
-    )];
-    extra.extend(directory_condition(&info, &status.users));
-    extra.extend(revoke_condition);
-    let next = plan::next_check(&status.users, now, resync);
-    let report = Report {
-        status,
-        ready,
-        synced: Some(failure.is_none()),
-        extra,
-    };
+    let next = plan::next_check(&users, now, resync);
+    let report = claimed(&previous, users, counts, &info, revoke_condition, failure.as_ref());
     if let Some(error) = failure {
-        let mut report = report;
-        report.ready = (false, reason_of(&error), describe_reconcile(&error));
         write(ctx, object, &previous, report).await?;
         return Err(error);
     }
     announce(ctx, object, &previous, &report).await;
     write(ctx, object, &previous, report).await?;
     Ok(Action::requeue(next))
+}
+
+/// The report while a prerequisite is missing (R-CLM-1, R-ORG-3, R-ORG-4): who would be
+/// claimed, and why nothing is.
+fn prerequisites_missing(
+    previous: &UserClaimStatus,
+    users: Vec<crate::api::user_claim::ClaimedUserStatus>,
+    counts: crate::api::user_claim::ClaimCounts,
+    info: &ClaimOrgInfo,
+    reason: ClaimReason,
+    message: String,
+) -> Report {
+    let mut status = previous.clone();
+    status.users = users;
+    status.counts = Some(counts);
+    let mut report = blocked(&status, reason, message.clone(), Some(true));
+    report
+        .extra
+        .push(ConditionUpdate::new(PREREQUISITES, false, reason.into(), message));
+    report.extra.extend(directory_condition(info, &report.status.users));
+    report
+}
+
+/// The report after claiming and revoking: the users as Webex holds them; a failure that
+/// stopped the batches makes Ready say why.
+fn claimed(
+    previous: &UserClaimStatus,
+    users: Vec<crate::api::user_claim::ClaimedUserStatus>,
+    counts: crate::api::user_claim::ClaimCounts,
+    info: &ClaimOrgInfo,
+    revoke_condition: Option<ConditionUpdate>,
+    failure: Option<&ReconcileError>,
+) -> Report {
+    let mut status = previous.clone();
+    status.users = users;
+    status.counts = Some(counts);
+    let ready = match failure {
+        Some(error) => (false, reason_of(error), describe_reconcile(error)),
+        None => plan::verdict(&status.users, status.counts.as_ref().unwrap_or(&Default::default())),
+    };
+    let mut extra = vec![ConditionUpdate::new(
+        PREREQUISITES,
+        true,
+        ClaimReason::PrerequisitesMet.into(),
+        "domains verified, acknowledgement given (R-CLM-1, R-CLM-4)",
+    )];
+    extra.extend(directory_condition(info, &status.users));
+    extra.extend(revoke_condition);
+    Report {
+        status,
+        ready,
+        synced: Some(failure.is_none()),
+        extra,
+    }
+}
+
+/// Sends the claims still open, batch by batch; notes the ineligible emails. Returns how many
+/// were claimed and the failure that stopped the batches, if any.
+async fn claim_open(
+    object: &UserClaim,
+    org: &OrgHandle,
+    emails: &BTreeSet<String>,
+    latest: &BTreeMap<String, &ClaimView>,
+    previous: &UserClaimStatus,
+    ineligible: &mut BTreeMap<String, String>,
+) -> (usize, Option<ReconcileError>) {
+    let same_generation = previous.observed_generation == object.meta().generation;
+    let mut claimed_now = 0usize;
+    for batch in plan::to_claim(emails, latest, previous, same_generation) {
+        let request = ClaimRequest {
+            emails: batch,
+            delayed: object.spec.mode == crate::api::user_claim::ClaimMode::Delayed,
+            acknowledge_permanent: true,
+        };
+        match org.client.claim_users(&org.facts.org_id, &request, org.simulator).await {
+            Ok(outcomes) => {
+                for o in outcomes {
+                    if o.outcome == "Ineligible" {
+                        ineligible.insert(o.email.to_ascii_lowercase(), o.reason.unwrap_or_default());
+                    } else {
+                        ineligible.remove(&o.email.to_ascii_lowercase());
+                        claimed_now += 1;
+                    }
+                }
+            }
+            Err(e) => return (claimed_now, Some(webex_err("claim users")(e))),
+        }
+    }
+    (claimed_now, None)
+}
+
+/// What the revoke decision reads: the claim's emails, the latest claim of each, the org's
+/// claim facts and Webex's now.
+struct RevokeFacts<'a> {
+    emails: &'a BTreeSet<String>,
+    latest: &'a BTreeMap<String, &'a ClaimView>,
+    info: &'a ClaimOrgInfo,
+    now: Timestamp,
+}
+
+/// Runs `spec.revoke` (R-CLM-7, one user at a time): the Revoke condition to report, and a
+/// retryable failure.
+async fn revoke(
+    ctx: &Context,
+    object: &UserClaim,
+    org: &OrgHandle,
+    facts: RevokeFacts<'_>,
+    previous: &UserClaimStatus,
+) -> (Option<ConditionUpdate>, Option<ReconcileError>) {
+    let RevokeFacts {
+        emails,
+        latest,
+        info,
+        now,
+    } = facts;
+    let revoked = |email: &str| {
+        format!("the claim of {email} is revoked; the user is back in the previous organisation (R-CLM-7)")
+    };
+    match plan::revoke_plan(&object.spec, emails, latest, info, now) {
+        RevokePlan::None => (None, None),
+        RevokePlan::Done(email) => (
+            Some(ConditionUpdate::new(
+                REVOKE,
+                true,
+                ClaimReason::Revoked.into(),
+                revoked(&email),
+            )),
+            None,
+        ),
+        RevokePlan::Refused { email, message, .. } => {
+            let was = conditions::find(&previous.conditions, REVOKE).map(|c| c.message.as_str());
+            if was != Some(message.as_str()) {
+                ctx.event(
+                    &object.object_ref(&()),
+                    true,
+                    ClaimReason::RevokeNotAllowed,
+                    EventAction::RevokeClaim,
+                    format!("cannot revoke {email}: {message}"),
+                )
+                .await;
+            }
+            let condition = ConditionUpdate::new(REVOKE, false, ClaimReason::RevokeNotAllowed.into(), message);
+            (Some(condition), None)
+        }
+        RevokePlan::Send(email) => match org.client.revoke_claim(&org.facts.org_id, &email, org.simulator).await {
+            Ok(_) => {
+                let message = revoked(&email);
+                ctx.event(
+                    &object.object_ref(&()),
+                    false,
+                    EventReason::Revoked,
+                    EventAction::RevokeClaim,
+                    message.clone(),
+                )
+                .await;
+                (
+                    Some(ConditionUpdate::new(REVOKE, true, ClaimReason::Revoked.into(), message)),
+                    None,
+                )
+            }
+            Err(e) if !e.is_retryable() => {
+                let message = format!("Webex refused to revoke the claim of {email}: {}", describe(&e));
+                ctx.event(
+                    &object.object_ref(&()),
+                    true,
+                    ClaimReason::RevokeNotAllowed,
+                    EventAction::RevokeClaim,
+                    message.clone(),
+                )
+                .await;
+                let condition = ConditionUpdate::new(REVOKE, false, ClaimReason::RevokeNotAllowed.into(), message);
+                (Some(condition), None)
+            }
+            Err(e) => (None, Some(webex_err("revoke a claim")(e))),
+        },
+    }
+}
+
+async fn announce_claimed(ctx: &Context, object: &UserClaim, claimed_now: usize) {
+    let mode = if object.spec.mode == crate::api::user_claim::ClaimMode::Delayed {
+        "delayed claim: users have 14 days to choose, R-CLM-3"
+    } else {
+        "immediate claim, R-CLM-2"
+    };
+    ctx.event(
+        &object.object_ref(&()),
+        false,
+        EventReason::Claimed,
+        EventAction::ClaimUsers,
+        format!("claimed {claimed_now} user(s) ({mode}); claims are permanent (R-CLM-4)"),
+    )
+    .await;
 }
 
 fn directory_condition(
