@@ -104,6 +104,21 @@ impl ReconcileError {
         }
     }
 
+    /// A wait the operator expects and resolves by itself (a dependency getting ready, a 206's
+    /// rest, a listing to refresh, a time to come): logged at info, not as a failure. The object
+    /// waiting says so in its status; the dependency reports its own problem.
+    pub fn is_expected_wait(&self) -> bool {
+        matches!(
+            self,
+            Self::OrgNotReady { .. }
+                | Self::CacheNotSynced { .. }
+                | Self::PartiallyApplied { .. }
+                | Self::StaleListing { .. }
+                | Self::WaitingUntil { .. }
+                | Self::DeprovisioningHeld { .. }
+        )
+    }
+
     /// Category for metrics and Event reasons (bounded set: the variant name).
     pub fn category(&self) -> &'static str {
         self.into()

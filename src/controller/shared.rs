@@ -30,14 +30,12 @@ pub fn object_key<K: Resource<DynamicType = ()>>(object: &K) -> String {
 /// The error policy of every kind: a warning naming the object, then the backoff's answer
 /// (a growing delay for a retryable error, the next change for a terminal one).
 pub fn error_policy<K: Resource<DynamicType = ()>>(object: &K, error: &ReconcileError, backoff: &Backoff) -> Action {
-    tracing::warn!(
-        kind = %K::kind(&()),
-        namespace = object.namespace().unwrap_or_default(),
-        name = %object.name_any(),
-        category = error.category(),
-        error = %error.describe(),
-        "reconcile failed"
-    );
+    let (kind, namespace, name) = (K::kind(&()), object.namespace().unwrap_or_default(), object.name_any());
+    if error.is_expected_wait() {
+        tracing::info!(%kind, namespace, %name, category = error.category(), error = %error.describe(), "waiting");
+    } else {
+        tracing::warn!(%kind, namespace, %name, category = error.category(), error = %error.describe(), "reconcile failed");
+    }
     backoff.on_error(&object_key(object), error)
 }
 
