@@ -161,58 +161,7 @@ async fn apply(object: Arc<ExternalUser>, ctx: &Context) -> Result<Action, Recon
             Ok(None) => return refuse(ctx, &object, &status, no_account(&email), resync).await,
             Err(error) => return fail(ctx, &object, &status, error).await,
         }
-        let added: Vec<String> = change
-            .licenses
-            .iter()
-            .filter(|l| l.operation == crate::webex::model::LicenseOperation::Add)
-            .filter_map(|l| {
-                org.facts
-                    .licenses
-                    .iter()
-                    .find(|o| o.id == l.id)
-                    .and_then(|o| o.site_url.clone())
-                    .map(|s| format!("{s} (host)"))
-            })
-            .chain(
-                change
-                    .site_urls
-                    .iter()
-                    .filter(|s| s.operation == crate::webex::model::LicenseOperation::Add)
-                    .map(|s| format!("{} (attendee)", s.site_url)),
-            )
-            .collect();
-        let removed = change.licenses.len() + change.site_urls.len() - added.len();
-        if !added.is_empty() {
-            let (reason, what) = if decided.reinvite.is_empty() {
-                (EventReason::Invited, "invited")
-            } else {
-                (
-                    EventReason::Reinvited,
-                    "invited again after the last invitation expired (R-EXT-5):",
-                )
-            };
-            let expiry = decided
-                .expires_at
-                .map_or_else(String::new, |t| format!("; the invitation expires {t} (R-EXT-5)"));
-            ctx.event(
-                &reference,
-                false,
-                reason,
-                EventAction::AssignLicenses,
-                format!("{email} {what} {}{expiry}", added.join(", ")),
-            )
-            .await;
-        }
-        if removed > 0 {
-            ctx.event(
-                &reference,
-                false,
-                EventReason::Removed,
-                EventAction::RemoveLicenses,
-                format!("removed {removed} account(s) of {email} the spec no longer names"),
-            )
-            .await;
-        }
+        announce_change(ctx, &reference, &email, change, &org.facts, &decided).await;
     }
     status.sites = decided.sites.clone();
     status.invitation = decided.invitation;
@@ -227,6 +176,70 @@ async fn apply(object: Arc<ExternalUser>, ctx: &Context) -> Result<Action, Recon
             plan::poll_ceiling(&decided.sites, ctx.options.pending_poll, resync),
         ),
     }))
+}
+/// Events for a change sent to Webex: who was invited (again, R-EXT-5) to which sites, and how
+/// many accounts the spec no longer names were removed.
+async fn announce_change(
+    ctx: &Context,
+    reference: &k8s_openapi::api::core::v1::ObjectReference,
+    email: &str,
+    change: &PatchUserLicenses,
+    facts: &crate::controller::org_registry::OrgFacts,
+    decided: &plan::ExternalPlan,
+) {
+    use crate::webex::model::LicenseOperation;
+    let added: Vec<String> = change
+        .licenses
+        .iter()
+        .filter(|l| l.operation == LicenseOperation::Add)
+        .filter_map(|l| {
+            facts
+                .licenses
+                .iter()
+                .find(|o| o.id == l.id)
+                .and_then(|o| o.site_url.clone())
+                .map(|s| format!("{s} (host)"))
+        })
+        .chain(
+            change
+                .site_urls
+                .iter()
+                .filter(|s| s.operation == LicenseOperation::Add)
+                .map(|s| format!("{} (attendee)", s.site_url)),
+        )
+        .collect();
+    let removed = change.licenses.len() + change.site_urls.len() - added.len();
+    if !added.is_empty() {
+        let (reason, what) = if decided.reinvite.is_empty() {
+            (EventReason::Invited, "invited")
+        } else {
+            (
+                EventReason::Reinvited,
+                "invited again after the last invitation expired (R-EXT-5):",
+            )
+        };
+        let expiry = decided
+            .expires_at
+            .map_or_else(String::new, |t| format!("; the invitation expires {t} (R-EXT-5)"));
+        ctx.event(
+            reference,
+            false,
+            reason,
+            EventAction::AssignLicenses,
+            format!("{email} {what} {}{expiry}", added.join(", ")),
+        )
+        .await;
+    }
+    if removed > 0 {
+        ctx.event(
+            reference,
+            false,
+            EventReason::Removed,
+            EventAction::RemoveLicenses,
+            format!("removed {removed} account(s) of {email} the spec no longer names"),
+        )
+        .await;
+    }
 }
 
 /// A refusal that retrying soon cannot fix: reported, looked at again once per resync (the
