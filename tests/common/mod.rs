@@ -8,6 +8,8 @@
 //! ```
 //! Each `#[tokio::test]` runs on its own runtime, so the shared `ControlPlane` holds only child
 //! processes and files; clients are created per test, on the test's runtime.
+//!
+//! [`openapi`]: the vendored Webex OpenAPI documents as JSON Schema.
 #![allow(dead_code, clippy::panic)]
 
 use std::collections::BTreeMap;
@@ -19,6 +21,7 @@ use rand::Rng as _;
 use tokio::sync::OnceCell;
 use webex_operator::testenv::{self, ControlPlane, ControlPlaneOptions};
 
+pub mod openapi;
 pub mod operator;
 
 /// An extra user of the shared control plane with no permissions of its own; RBAC tests bind
