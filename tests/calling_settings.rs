@@ -9,12 +9,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::operator::{
-    self, OperatorProcess, SimProcess, apply_user, create_org, events_for, ready, standard_org, wait_reason, wait_until,
-};
+use common::operator::{SimProcess, apply_user, events_for, ready, ready_org, standard_org, wait_reason, wait_user};
+use common::wait::wait_value;
+use common::{setup, wait_until};
 use kube::api::Api;
 use serde_json::{Value, json};
-use tokio::sync::OnceCell;
 use webex_operator::api::WebexUser;
 use webex_operator::sim::calling::CallingFault;
 use webex_operator::sim::control_types::{LicenseSeed, SeededOrg};
@@ -22,21 +21,7 @@ use webex_operator::webex::calling::CallingFeature;
 use webex_operator::webex::client::{Token, WebexClient};
 use webex_operator::webex::model::Person;
 
-static SIM: OnceCell<SimProcess> = OnceCell::const_new();
-static OPERATOR: OnceCell<OperatorProcess> = OnceCell::const_new();
-
 const SITE: &str = "acme-test.webex.com";
-
-async fn setup(prefix: &str) -> (kube::Client, String, &'static SimProcess) {
-    let client = common::client().await;
-    webex_operator::manifests::install_crds(&client, "test")
-        .await
-        .expect("CRDs");
-    let sim = SIM.get_or_init(operator::start_sim).await;
-    OPERATOR.get_or_init(|| operator::start_operator(&[])).await;
-    let ns = common::temp_namespace(&client, prefix).await;
-    (client, ns, sim)
-}
 
 /// A test org named after the namespace (with a Meetings site), ready for users.
 async fn org(client: &kube::Client, sim: &SimProcess, ns: &str, extra_spec: Value) -> (String, SeededOrg) {
@@ -44,14 +29,7 @@ async fn org(client: &kube::Client, sim: &SimProcess, ns: &str, extra_spec: Valu
     let mut site = LicenseSeed::new("MC", "Meeting 25 party", 50);
     site.site_url = Some(SITE.to_string());
     let seed = standard_org(ns, &domain).with_license(site);
-    let seeded = create_org(client, sim, ns, ns, seed, extra_spec).await;
-    let orgs: Api<webex_operator::api::WebexOrg> = Api::all(client.clone());
-    wait_until(Duration::from_secs(60), "WebexOrg ready", || async {
-        orgs.get(ns).await.ok().and_then(|o| o.status).is_some_and(|s| {
-            webex_operator::api::conditions::find(&s.conditions, "Ready").is_some_and(|c| c.status == "True")
-        })
-    })
-    .await;
+    let seeded = ready_org(client, sim, ns, seed, extra_spec).await;
     (domain, seeded)
 }
 
@@ -424,18 +402,17 @@ async fn contact_center_licence_changes_synchronise_users() {
     let real_ns = common::temp_namespace(&client, "ccreal").await;
     let (real_domain, real) = org(&client, sim, &real_ns, json!({"backend": "Webex"})).await;
     apply_user(&client, &real_ns, "hal", json!({"orgRef": {"name": real_ns}, "email": format!("hal@{real_domain}"), "contactCenter": {"type": "Standard"}})).await;
-    let mut condition = None;
-    for _ in 0..150 {
-        let hal = user(&client, &real_ns, "hal").await;
-        condition = hal
-            .status
-            .and_then(|s| webex_operator::api::conditions::find(&s.conditions, "ContactCenterSynced").cloned());
-        if condition.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let condition = condition.expect("ContactCenterSynced condition");
+    let synced = |u: &WebexUser| {
+        u.status
+            .as_ref()
+            .and_then(|s| webex_operator::api::conditions::find(&s.conditions, "ContactCenterSynced").cloned())
+    };
+    let what = "has a ContactCenterSynced condition";
+    let hal = wait_user(&client, &real_ns, "hal", Duration::from_secs(30), what, |u| {
+        synced(u).is_some()
+    })
+    .await;
+    let condition = synced(&hal).expect("ContactCenterSynced condition");
     assert_eq!(condition.status, "False");
     assert_eq!(condition.reason, "SynchronizeUsersInControlHub");
     assert!(condition.message.contains("Synchronize Users") && condition.message.contains("R-CC-6"));
@@ -804,15 +781,14 @@ async fn every_setting_is_set_changed_and_left_alone_once_unset() {
     // Change every setting.
     let changed = expected(false, "5599");
     apply_user(&client, &ns, "max", spec(Some(settings(false, "5599")))).await;
-    let mut left = Vec::new();
-    for _ in 0..60 {
-        left = mismatches(sim, &seeded, &id, &changed).await;
-        if left.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    assert!(left.is_empty(), "not changed: {left:#?}");
+    let what = "every setting is changed (last seen: the ones not changed)";
+    wait_value(
+        Duration::from_secs(30),
+        what,
+        || mismatches(sim, &seeded, &id, &changed),
+        Vec::is_empty,
+    )
+    .await;
 
     // Unset every setting, then change each in Webex: nothing is reverted.
     apply_user(&client, &ns, "max", spec(None)).await;
@@ -896,15 +872,12 @@ async fn control_hub_only_settings_are_reported_against_the_real_service() {
         u.status
             .and_then(|s| webex_operator::api::conditions::find(&s.conditions, "CallingSettingsInControlHub").cloned())
     };
-    let mut seen = None;
-    for _ in 0..150 {
-        seen = condition(user(&client, &ns, "ivy").await);
-        if seen.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let seen = seen.expect("CallingSettingsInControlHub condition");
+    let what = "has a CallingSettingsInControlHub condition";
+    let ivy = wait_user(&client, &ns, "ivy", Duration::from_secs(30), what, |u| {
+        condition(u.clone()).is_some()
+    })
+    .await;
+    let seen = condition(ivy).expect("CallingSettingsInControlHub condition");
     assert_eq!(
         (seen.status.as_str(), seen.reason.as_str()),
         ("True", "SetInControlHub")

@@ -11,14 +11,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::operator::{
-    self, OperatorProcess, SimProcess, apply_user, create_org, events_for, ready, standard_org, wait_reason,
-    wait_until, wait_user,
-};
+use common::operator::{SimProcess, apply_user, events_for, ready, ready_org, standard_org, wait_reason, wait_user};
+use common::{setup, wait_until};
 use k8s_openapi::api::events::v1::Event as K8sEvent;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
-use tokio::sync::OnceCell;
 use webex_operator::api::conditions;
 use webex_operator::api::content_management::{
     ContentManagement, ContentManagementAccess, ContentManagementSource, OrgContentManagementStatus,
@@ -30,35 +27,12 @@ use webex_operator::webex::content_management::{
     AssignedBy, ContentAccess, ContentPlatform, OrgContentManagement, PersonContentManagement,
 };
 
-static SIM: OnceCell<SimProcess> = OnceCell::const_new();
-static OPERATOR: OnceCell<OperatorProcess> = OnceCell::const_new();
-
 const CONDITION: &str = "ContentManagementAssigned";
-
-async fn setup(prefix: &str) -> (kube::Client, String, &'static SimProcess) {
-    let client = common::client().await;
-    webex_operator::manifests::install_crds(&client, "test")
-        .await
-        .expect("CRDs");
-    let sim = SIM.get_or_init(operator::start_sim).await;
-    OPERATOR.get_or_init(|| operator::start_operator(&[])).await;
-    let ns = common::temp_namespace(&client, prefix).await;
-    (client, ns, sim)
-}
 
 /// A test org named after the namespace, ready for users.
 async fn org(client: &kube::Client, sim: &SimProcess, ns: &str, extra_spec: Value) -> (String, SeededOrg) {
     let domain = format!("{ns}.example");
-    let seeded = create_org(client, sim, ns, ns, standard_org(ns, &domain), extra_spec).await;
-    let orgs: Api<WebexOrg> = Api::all(client.clone());
-    wait_until(Duration::from_secs(60), "WebexOrg ready", || async {
-        orgs.get(ns)
-            .await
-            .ok()
-            .and_then(|o| o.status)
-            .is_some_and(|s| conditions::find(&s.conditions, "Ready").is_some_and(|c| c.status == "True"))
-    })
-    .await;
+    let seeded = ready_org(client, sim, ns, standard_org(ns, &domain), extra_spec).await;
     (domain, seeded)
 }
 

@@ -10,12 +10,11 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::operator::{
-    self, OperatorProcess, SimProcess, apply_user, create_org, events_for, ready, standard_org, wait_reason, wait_until,
-};
+use common::operator::{SimProcess, apply_user, events_for, ready, ready_org, standard_org, wait_reason};
+use common::wait::{WAIT, wait_for, wait_value};
+use common::{setup, wait_until};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use serde_json::json;
-use tokio::sync::OnceCell;
 use webex_operator::api::conditions;
 use webex_operator::api::webex_org::OrgLicenseStatus;
 use webex_operator::api::{LicenseTemplate, WebexOrg, WebexUser};
@@ -23,37 +22,13 @@ use webex_operator::sim::control_types::{LicenseSeed, OrgSeed, SeededOrg};
 use webex_operator::webex::client::{Token, WebexClient};
 use webex_operator::webex::ids;
 
-static SIM: OnceCell<SimProcess> = OnceCell::const_new();
-static OPERATOR: OnceCell<OperatorProcess> = OnceCell::const_new();
-
 const PASSWORD: &str = "Harbour-Lights-2026!";
-const WAIT: Duration = Duration::from_secs(60);
-
-async fn setup(prefix: &str) -> (kube::Client, String, &'static SimProcess) {
-    let client = common::client().await;
-    webex_operator::manifests::install_crds(&client, "test")
-        .await
-        .expect("CRDs");
-    let sim = SIM.get_or_init(operator::start_sim).await;
-    OPERATOR.get_or_init(|| operator::start_operator(&[])).await;
-    let ns = common::temp_namespace(&client, prefix).await;
-    (client, ns, sim)
-}
 
 /// A ready test org named after the namespace; `seed` defaults to the standard licences.
 async fn org(client: &kube::Client, sim: &SimProcess, ns: &str, seed: Option<OrgSeed>) -> (String, SeededOrg) {
     let domain = format!("{ns}.example");
     let seed = seed.unwrap_or_else(|| standard_org(ns, &domain));
-    let seeded = create_org(client, sim, ns, ns, seed, json!({})).await;
-    let api: Api<WebexOrg> = Api::all(client.clone());
-    wait_until(WAIT, "the WebexOrg is ready", || async {
-        api.get(ns)
-            .await
-            .ok()
-            .and_then(|o| o.status)
-            .is_some_and(|s| conditions::find(&s.conditions, "Ready").is_some_and(|c| c.status == "True"))
-    })
-    .await;
+    let seeded = ready_org(client, sim, ns, seed, json!({})).await;
     (domain, seeded)
 }
 
@@ -95,16 +70,8 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 
 async fn wait_codes(sim: &SimProcess, org: &SeededOrg, email: &str, want: &[&str]) {
     let want = set(want);
-    let mut last = BTreeSet::new();
-    let deadline = std::time::Instant::now() + WAIT;
-    while std::time::Instant::now() < deadline {
-        last = codes(sim, org, email).await;
-        if last == want {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("{email} holds {last:?}, expected {want:?}");
+    let what = format!("{email} holds {want:?}");
+    wait_value(WAIT, &what, || codes(sim, org, email), |held| *held == want).await;
 }
 
 /// (offer code, source) of the user's effective licences.
@@ -125,16 +92,8 @@ async fn provenance(client: &kube::Client, ns: &str, name: &str) -> BTreeSet<(St
 
 async fn wait_provenance(client: &kube::Client, ns: &str, name: &str, want: &[(&str, &str)]) {
     let want: BTreeSet<(String, String)> = want.iter().map(|(c, s)| (c.to_string(), s.to_string())).collect();
-    let mut last = BTreeSet::new();
-    let deadline = std::time::Instant::now() + WAIT;
-    while std::time::Instant::now() < deadline {
-        last = provenance(client, ns, name).await;
-        if last == want {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("{ns}/{name} effective licences {last:?}, expected {want:?}");
+    let what = format!("{ns}/{name} has the effective licences {want:?}");
+    wait_value(WAIT, &what, || provenance(client, ns, name), |held| *held == want).await;
 }
 
 async fn wait_template(
@@ -144,21 +103,7 @@ async fn wait_template(
     what: &str,
     pred: impl Fn(&LicenseTemplate) -> bool,
 ) -> LicenseTemplate {
-    let api: Api<LicenseTemplate> = Api::namespaced(client.clone(), ns);
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let t = api.get(name).await.expect("read LicenseTemplate");
-        if pred(&t) {
-            return t;
-        }
-        if std::time::Instant::now() > deadline {
-            panic!(
-                "timed out waiting until template {ns}/{name} {what}; last status {:#?}",
-                t.status
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for(&Api::namespaced(client.clone(), ns), name, WAIT, what, pred).await
 }
 
 fn user(ns: &str, email: &str) -> serde_json::Value {
