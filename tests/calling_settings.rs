@@ -9,7 +9,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::operator::{SimProcess, apply_user, events_for, ready, ready_org, standard_org, wait_reason, wait_user};
+use common::operator::{
+    OVER_A_RESYNC, SimProcess, apply_user, events_for, ready, ready_org, standard_org, wait_reason, wait_user,
+    wait_user_reconciled,
+};
+use common::traffic::{self, CALLING_READS};
 use common::wait::wait_value;
 use common::{setup, wait_until};
 use kube::api::Api;
@@ -144,9 +148,10 @@ async fn calling_settings_are_set_changed_corrected_and_left_alone_when_unset() 
     })
     .await;
 
-    // Equal: zero writes over more than one resync (5 s in tests).
+    // Equal: zero writes at the next reconcile (the resync, 5 s in tests), which reads every
+    // managed setting again.
     let puts = feature_puts(sim, &seeded).await;
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    traffic::wait_reconcile_round(sim, &seeded.org_id, CALLING_READS, "carol's next reconcile").await;
     assert_eq!(
         feature_puts(sim, &seeded).await,
         puts,
@@ -199,7 +204,7 @@ async fn calling_settings_are_set_changed_corrected_and_left_alone_when_unset() 
         settings.remove("hoteling");
     }
     apply_user(&client, &ns, "carol", unset).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    wait_user_reconciled(&client, &ns, "carol").await;
     let by_hand = webex(sim, &seeded);
     by_hand
         .put_calling_feature(&id, CallingFeature::DoNotDisturb, &json!({"enabled": true}), true)
@@ -209,7 +214,8 @@ async fn calling_settings_are_set_changed_corrected_and_left_alone_when_unset() 
         .put_calling_feature(&id, CallingFeature::Hoteling, &json!({"enabled": false}), true)
         .await
         .expect("hoteling by hand");
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    // A reconcile later (it reads the settings still managed), nothing was reverted.
+    traffic::wait_reconcile_round(sim, &seeded.org_id, CALLING_READS, "carol's next reconcile").await;
     assert_eq!(
         feature(sim, &seeded, &id, CallingFeature::DoNotDisturb).await["enabled"],
         json!(true)
@@ -327,7 +333,11 @@ async fn new_users_failing_calling_settings_get_the_licence_reassigned_once() {
         message.contains("R-USER-11") && message.contains("still fail"),
         "{message}"
     );
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Retried meanwhile (every pending poll, 1 s in tests; each retry reads the settings and
+    // fails): four more reads of the org's calling settings (Erin's, failing too now, count
+    // there as well; at that pace at least two are Fred's).
+    let failed = traffic::counters(sim, &seeded.org_id).await;
+    traffic::wait_more(sim, &seeded.org_id, &failed, CALLING_READS, 4, "fred's retries").await;
     let events = events_for(&client, &ns, "fred").await;
     assert_eq!(
         events
@@ -388,8 +398,9 @@ async fn contact_center_licence_changes_synchronise_users() {
         (synced.status.as_str(), synced.reason.as_str()),
         ("True", "Synchronized")
     );
-    // One sync per change, none in steady state.
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // One sync per change, none in steady state: over a resync, with the controller alive
+    // throughout (Gina's reconciles make no call to show them).
+    traffic::wait_alive_for(sim, &seeded.org_id, OVER_A_RESYNC).await;
     let after = sim
         .control()
         .contact_center(&seeded.org_id)
@@ -792,7 +803,7 @@ async fn every_setting_is_set_changed_and_left_alone_once_unset() {
 
     // Unset every setting, then change each in Webex: nothing is reverted.
     apply_user(&client, &ns, "max", spec(None)).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    wait_user_reconciled(&client, &ns, "max").await;
     let webex = webex(sim, &seeded);
     for (f, body) in desired_bodies(&settings(true, "+14085550122")) {
         webex
@@ -801,7 +812,9 @@ async fn every_setting_is_set_changed_and_left_alone_once_unset() {
             .expect("change by hand");
     }
     let puts = feature_puts(sim, &seeded).await;
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    // Over a resync, with the controller alive throughout (with nothing managed, Max's
+    // reconciles read no setting to show them).
+    traffic::wait_alive_for(sim, &seeded.org_id, OVER_A_RESYNC).await;
     assert_eq!(
         mismatches(sim, &seeded, &id, &expected(true, "+14085550122")).await,
         Vec::<String>::new()

@@ -11,7 +11,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::operator::{SimProcess, apply_user, events_for, ready, ready_org, standard_org, wait_reason, wait_user};
+use common::operator::{
+    OVER_A_RESYNC, SimProcess, apply_user, events_for, ready, ready_org, standard_org, wait_reason, wait_user,
+};
+use common::traffic::{self, CONTENT_MANAGEMENT_READS};
 use common::{setup, wait_until};
 use k8s_openapi::api::events::v1::Event as K8sEvent;
 use kube::api::{Api, ListParams, Patch, PatchParams};
@@ -266,8 +269,9 @@ async fn r_user_9_limited_access_assigns_changes_and_corrects_drift() {
             .any(|(_, reason, note)| reason == "ContentManagementAssigned" && note.contains("Box"))
     );
 
-    // Equal: no writes over more than one resync (5 s in tests).
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    // Equal: no write at the next reconcile (the resync, 5 s in tests), which reads the
+    // content management again.
+    traffic::wait_reconcile_round(sim, &seeded.org_id, CONTENT_MANAGEMENT_READS, "lena's next reconcile").await;
     assert_eq!(held(sim, &id).await.updates, 1, "no write while it holds");
 
     // Change.
@@ -361,8 +365,10 @@ async fn r_user_9_against_the_real_service_the_admin_is_told_to_choose_in_contro
     let otto = wait_reason(&client, &ns, "otto", "InvitePending").await;
     assert_eq!(reported(&otto), None);
     assert_eq!(org_status(&client, &ns).await, None);
-    // One Warning Event, not one per resync (a repeat would join the Event's series).
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    // One Warning Event, not one per resync (a repeat would join the Event's series): over a
+    // resync with the controller alive throughout (Otto's reconciles make no call to show them,
+    // there is no API to call).
+    traffic::wait_alive_for(sim, &seeded.org_id, OVER_A_RESYNC).await;
     assert_eq!(published(&client, &ns, "otto", "AssignInControlHub").await, 1);
     // The simulator-only endpoints were not used.
     let id = person_id(sim, &seeded, &format!("otto@{domain}")).await;

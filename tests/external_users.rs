@@ -11,6 +11,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::operator::{self, SimProcess, events_for, ready_org};
+use common::traffic::{self, LICENCE_PATCH};
 use common::wait::{self, wait_ready_reason};
 use common::{setup, setup_with_own_sim, wait_for, wait_until};
 use futures::StreamExt;
@@ -300,8 +301,17 @@ async fn a_declined_invitation_is_reported_and_not_resent() {
     sim.control().answer_invitations(&[&email], None, false).await.unwrap();
     let declined = wait_reason(&client, &ns, "dee", "InvitationDeclined").await;
     assert_eq!(invitation(&declined), Some(InvitationState::Declined));
-    // Two resync periods later nothing was sent again.
-    tokio::time::sleep(Duration::from_secs(11)).await;
+    // Two reconciles later (each reads the person's accounts) nothing was sent again.
+    let declined_at = traffic::counters(sim, &inv.org.org_id).await;
+    traffic::wait_more(
+        sim,
+        &inv.org.org_id,
+        &declined_at,
+        &[LICENCE_PATCH],
+        2,
+        "two reconciles of dee",
+    )
+    .await;
     let sent = invitations_of(sim, &inv.org, &email).await;
     assert!(
         sent.iter().all(|i| i.state == "Declined" && i.invitations_sent == 1),
@@ -416,7 +426,17 @@ async fn an_invitation_expires_after_15_days_and_is_not_resent_without_the_polic
     let expired = wait_reason(&client, &ns, "eve", "InvitationExpired").await;
     assert_eq!(invitation(&expired), Some(InvitationState::Expired));
     assert!(ready(&expired).2.contains("reinviteOnExpiry"));
-    tokio::time::sleep(Duration::from_secs(11)).await;
+    // Two reconciles later (each reads the person's accounts) nothing was sent again.
+    let expired_at = traffic::counters(&sim, &inv.org.org_id).await;
+    traffic::wait_more(
+        &sim,
+        &inv.org.org_id,
+        &expired_at,
+        &[LICENCE_PATCH],
+        2,
+        "two reconciles of eve",
+    )
+    .await;
     let sent = invitations_of(&sim, &inv.org, &email).await;
     assert!(
         sent.iter().all(|i| i.state == "Expired" && i.invitations_sent == 1),
@@ -497,8 +517,18 @@ async fn deleting_while_an_invitation_is_pending_waits_then_completes_by_itself(
         condition.message
     );
     assert!(condition.message.contains("R-EXT-7"));
-    // Still there a while later: Webex cannot remove a pending invitation.
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // Still there after the finalizer tried again (it reads the person's accounts): Webex
+    // cannot remove a pending invitation.
+    let blocked_at = traffic::counters(&sim, &inv.org.org_id).await;
+    traffic::wait_more(
+        &sim,
+        &inv.org.org_id,
+        &blocked_at,
+        &[LICENCE_PATCH],
+        1,
+        "the finalizer's retry",
+    )
+    .await;
     assert!(api.get_opt("bo").await.unwrap().is_some());
     let events = events_for(&client, &ns, "bo").await;
     assert!(events.iter().any(|(_, r, _)| r == "RemovalBlocked"), "{events:#?}");

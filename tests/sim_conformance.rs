@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::openapi::{self, Spec};
+use common::wait_until;
 use reqwest::Method;
 use serde_json::{Value, json};
 use webex_operator::sim::control::SimControl;
@@ -1260,6 +1261,10 @@ async fn faults_counters_and_unknown_routes() {
         )
         .await
         .unwrap();
+    let answered = |c: &webex_operator::sim::control_types::Counters| {
+        c.get("POST /v1/people", 200) + c.get("POST /v1/people", 499)
+    };
+    let before_late = answered(&control.counters().await.unwrap());
     let impatient = reqwest::Client::builder()
         .timeout(Duration::from_millis(100))
         .build()
@@ -1271,8 +1276,11 @@ async fn faults_counters_and_unknown_routes() {
         .send()
         .await;
     assert!(gave_up.is_err_and(|e| e.is_timeout()));
-    // Let the late answer finish (or be dropped) before the counters are read.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // The late answer finishes (or is dropped) before the counters are read: it is counted.
+    wait_until(Duration::from_secs(5), "the late create is counted", || async {
+        answered(&control.counters().await.unwrap()) == before_late + 1
+    })
+    .await;
     assert!(
         control
             .person_by_email(&org.org_id, "late@acme.test")

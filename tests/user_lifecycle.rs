@@ -14,7 +14,7 @@ use common::operator::{
     SimProcess, apply_user, create_org, events_for, ready, ready_org, ready_reason, standard_org, synced, wait_reason,
 };
 use common::wait::wait_org_ready;
-use common::{setup, wait_for, wait_until};
+use common::{setup, traffic, wait_for, wait_until};
 use kube::api::{Api, DeleteParams, PostParams};
 use serde_json::json;
 use webex_operator::api::WebexOrg;
@@ -372,7 +372,8 @@ async fn conflicts_with_other_orgs_and_directory_sync_get_their_own_reasons() {
             .iter()
             .any(|(t, reason, _)| t == "Warning" && reason == "ExistsInOtherOrg")
     );
-    // Terminal: no hot retry loop. Two more seconds of polling cause no further create.
+    // Terminal: no hot retry loop. Three more drift listings of the org (about three seconds of
+    // a live controller, within the hold on refused writes) cause no further create.
     let posts = sim
         .control()
         .counters_for(&seeded.org_id)
@@ -380,15 +381,8 @@ async fn conflicts_with_other_orgs_and_directory_sync_get_their_own_reasons() {
         .unwrap()
         .total("POST /v1/people");
     assert_eq!(posts, 2, "one refused create each");
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(
-        sim.control()
-            .counters_for(&seeded.org_id)
-            .await
-            .unwrap()
-            .total("POST /v1/people"),
-        posts
-    );
+    let later = traffic::wait_drift_listings(sim, &seeded.org_id, 3).await;
+    assert_eq!(later.total("POST /v1/people"), posts);
 
     // R-ORG-2: a directory-sync org refuses manual adds, before any call.
     let mut synced_seed = standard_org(&format!("{ns}-ds"), &format!("{ns}-ds.example"));
@@ -498,7 +492,8 @@ async fn the_pause_annotation_holds_an_object_until_removed() {
     .await
     .unwrap();
     wait_reason(&client, &ns, "hal", "Paused").await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Two drift listings of the org later (the controller is alive and looked at Webex again).
+    traffic::wait_drift_listings(sim, &seeded.org_id, 2).await;
     assert!(
         person(sim, &seeded, &email).await.is_none(),
         "nothing is written while paused"
@@ -667,7 +662,8 @@ async fn drift_made_in_control_hub_is_reported_then_corrected_or_only_reported()
     webex.update_person(&p.id, &body).await.unwrap();
     let rita = wait_reason(&client, &report_ns, "rita", "DriftDetected").await;
     assert!(ready(&rita).unwrap().2.contains("ReportOnly"));
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Two more drift listings: each sees the change again and hands Rita to the reconciler.
+    traffic::wait_drift_listings(sim, &report_org.org_id, 2).await;
     assert_eq!(
         person(sim, &report_org, &email).await.unwrap().first_name.as_deref(),
         Some("Changed"),
@@ -800,7 +796,9 @@ async fn reconcile_now_and_the_org_default_refuse_policy() {
     let webex = WebexClient::new(&sim.base_url, Token::new(slow.admin_token.clone())).unwrap();
     let gone = person(sim, &slow, &email).await.unwrap();
     webex.delete_person(&gone.id).await.unwrap();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Two rounds of the drift detector over the orgs (shown by the first org of this test, due
+    // every second); the slow org is not due.
+    traffic::wait_drift_listings(sim, &seeded.org_id, 2).await;
     assert!(
         person(sim, &slow, &email).await.is_none(),
         "nothing notices before the drift interval"

@@ -13,6 +13,7 @@
 //!
 //! - [`operator`]: the operator binary as simulator and controller, test orgs and users;
 //! - [`wait`]: waiting on a condition or on an object of any kind;
+//! - [`traffic`]: the simulator's request counters as markers of the controller's work;
 //! - [`openapi`]: the vendored Webex OpenAPI documents as JSON Schema.
 #![allow(dead_code, clippy::panic)]
 
@@ -27,6 +28,7 @@ use webex_operator::testenv::{self, ControlPlane, ControlPlaneOptions};
 
 pub mod openapi;
 pub mod operator;
+pub mod traffic;
 pub mod wait;
 
 #[allow(unused_imports)]

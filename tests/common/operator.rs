@@ -18,6 +18,12 @@ use super::wait::{self, wait_until};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_webex-operator");
 
+/// The test controller's resync interval: every object is reconciled again at least this often.
+pub const RESYNC: Duration = Duration::from_secs(5);
+
+/// A claim "over a resync": the resync and a second more.
+pub const OVER_A_RESYNC: Duration = Duration::from_secs(RESYNC.as_secs() + 1);
+
 /// A process of the operator binary with its log file.
 pub struct OperatorProcess {
     pub process: Supervised,
@@ -138,7 +144,7 @@ pub fn start_operator_on(cp: &webex_operator::testenv::ControlPlane, extra_env: 
         ("KUBECONFIG", cp.kubeconfig_path().display().to_string()),
         ("RUST_LOG", "info,webex_operator=debug".to_string()),
         ("WEBEX_OPERATOR_PENDING_POLL_SECONDS", "1".to_string()),
-        ("WEBEX_OPERATOR_RESYNC_SECONDS", "5".to_string()),
+        ("WEBEX_OPERATOR_RESYNC_SECONDS", RESYNC.as_secs().to_string()),
         // Several controllers share a machine (and some a control plane): no fixed metrics
         // port, and no leader election unless a test asks for it.
         ("WEBEX_OPERATOR_METRICS_ADDR", "127.0.0.1:0".to_string()),
