@@ -10,11 +10,14 @@ mod common;
 use std::time::Duration;
 
 use common::operator::{
-    self, OperatorProcess, SimProcess, apply_user, create_org, events_for, ready, standard_org, wait_reason, wait_until,
+    OVER_A_RESYNC, SimProcess, apply_user, events_for, ready, ready_org, standard_org, wait_reason, wait_user,
+    wait_user_reconciled,
 };
+use common::traffic::{self, CALLING_READS};
+use common::wait::wait_value;
+use common::{setup, wait_until};
 use kube::api::Api;
 use serde_json::{Value, json};
-use tokio::sync::OnceCell;
 use webex_operator::api::WebexUser;
 use webex_operator::sim::calling::CallingFault;
 use webex_operator::sim::control_types::{LicenseSeed, SeededOrg};
@@ -22,21 +25,7 @@ use webex_operator::webex::calling::CallingFeature;
 use webex_operator::webex::client::{Token, WebexClient};
 use webex_operator::webex::model::Person;
 
-static SIM: OnceCell<SimProcess> = OnceCell::const_new();
-static OPERATOR: OnceCell<OperatorProcess> = OnceCell::const_new();
-
 const SITE: &str = "acme-test.webex.com";
-
-async fn setup(prefix: &str) -> (kube::Client, String, &'static SimProcess) {
-    let client = common::client().await;
-    webex_operator::manifests::install_crds(&client, "test")
-        .await
-        .expect("CRDs");
-    let sim = SIM.get_or_init(operator::start_sim).await;
-    OPERATOR.get_or_init(|| operator::start_operator(&[])).await;
-    let ns = common::temp_namespace(&client, prefix).await;
-    (client, ns, sim)
-}
 
 /// A test org named after the namespace (with a Meetings site), ready for users.
 async fn org(client: &kube::Client, sim: &SimProcess, ns: &str, extra_spec: Value) -> (String, SeededOrg) {
@@ -44,14 +33,7 @@ async fn org(client: &kube::Client, sim: &SimProcess, ns: &str, extra_spec: Valu
     let mut site = LicenseSeed::new("MC", "Meeting 25 party", 50);
     site.site_url = Some(SITE.to_string());
     let seed = standard_org(ns, &domain).with_license(site);
-    let seeded = create_org(client, sim, ns, ns, seed, extra_spec).await;
-    let orgs: Api<webex_operator::api::WebexOrg> = Api::all(client.clone());
-    wait_until(Duration::from_secs(60), "WebexOrg ready", || async {
-        orgs.get(ns).await.ok().and_then(|o| o.status).is_some_and(|s| {
-            webex_operator::api::conditions::find(&s.conditions, "Ready").is_some_and(|c| c.status == "True")
-        })
-    })
-    .await;
+    let seeded = ready_org(client, sim, ns, seed, extra_spec).await;
     (domain, seeded)
 }
 
@@ -166,9 +148,10 @@ async fn calling_settings_are_set_changed_corrected_and_left_alone_when_unset() 
     })
     .await;
 
-    // Equal: zero writes over more than one resync (5 s in tests).
+    // Equal: zero writes at the next reconcile (the resync, 5 s in tests), which reads every
+    // managed setting again.
     let puts = feature_puts(sim, &seeded).await;
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    traffic::wait_reconcile_round(sim, &seeded.org_id, CALLING_READS, "carol's next reconcile").await;
     assert_eq!(
         feature_puts(sim, &seeded).await,
         puts,
@@ -221,7 +204,7 @@ async fn calling_settings_are_set_changed_corrected_and_left_alone_when_unset() 
         settings.remove("hoteling");
     }
     apply_user(&client, &ns, "carol", unset).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    wait_user_reconciled(&client, &ns, "carol").await;
     let by_hand = webex(sim, &seeded);
     by_hand
         .put_calling_feature(&id, CallingFeature::DoNotDisturb, &json!({"enabled": true}), true)
@@ -231,7 +214,8 @@ async fn calling_settings_are_set_changed_corrected_and_left_alone_when_unset() 
         .put_calling_feature(&id, CallingFeature::Hoteling, &json!({"enabled": false}), true)
         .await
         .expect("hoteling by hand");
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    // A reconcile later (it reads the settings still managed), nothing was reverted.
+    traffic::wait_reconcile_round(sim, &seeded.org_id, CALLING_READS, "carol's next reconcile").await;
     assert_eq!(
         feature(sim, &seeded, &id, CallingFeature::DoNotDisturb).await["enabled"],
         json!(true)
@@ -349,7 +333,11 @@ async fn new_users_failing_calling_settings_get_the_licence_reassigned_once() {
         message.contains("R-USER-11") && message.contains("still fail"),
         "{message}"
     );
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Retried meanwhile (every pending poll, 1 s in tests; each retry reads the settings and
+    // fails): four more reads of the org's calling settings (Erin's, failing too now, count
+    // there as well; at that pace at least two are Fred's).
+    let failed = traffic::counters(sim, &seeded.org_id).await;
+    traffic::wait_more(sim, &seeded.org_id, &failed, CALLING_READS, 4, "fred's retries").await;
     let events = events_for(&client, &ns, "fred").await;
     assert_eq!(
         events
@@ -410,8 +398,9 @@ async fn contact_center_licence_changes_synchronise_users() {
         (synced.status.as_str(), synced.reason.as_str()),
         ("True", "Synchronized")
     );
-    // One sync per change, none in steady state.
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // One sync per change, none in steady state: over a resync, with the controller alive
+    // throughout (Gina's reconciles make no call to show them).
+    traffic::wait_alive_for(sim, &seeded.org_id, OVER_A_RESYNC).await;
     let after = sim
         .control()
         .contact_center(&seeded.org_id)
@@ -424,18 +413,17 @@ async fn contact_center_licence_changes_synchronise_users() {
     let real_ns = common::temp_namespace(&client, "ccreal").await;
     let (real_domain, real) = org(&client, sim, &real_ns, json!({"backend": "Webex"})).await;
     apply_user(&client, &real_ns, "hal", json!({"orgRef": {"name": real_ns}, "email": format!("hal@{real_domain}"), "contactCenter": {"type": "Standard"}})).await;
-    let mut condition = None;
-    for _ in 0..150 {
-        let hal = user(&client, &real_ns, "hal").await;
-        condition = hal
-            .status
-            .and_then(|s| webex_operator::api::conditions::find(&s.conditions, "ContactCenterSynced").cloned());
-        if condition.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let condition = condition.expect("ContactCenterSynced condition");
+    let synced = |u: &WebexUser| {
+        u.status
+            .as_ref()
+            .and_then(|s| webex_operator::api::conditions::find(&s.conditions, "ContactCenterSynced").cloned())
+    };
+    let what = "has a ContactCenterSynced condition";
+    let hal = wait_user(&client, &real_ns, "hal", Duration::from_secs(30), what, |u| {
+        synced(u).is_some()
+    })
+    .await;
+    let condition = synced(&hal).expect("ContactCenterSynced condition");
     assert_eq!(condition.status, "False");
     assert_eq!(condition.reason, "SynchronizeUsersInControlHub");
     assert!(condition.message.contains("Synchronize Users") && condition.message.contains("R-CC-6"));
@@ -804,19 +792,18 @@ async fn every_setting_is_set_changed_and_left_alone_once_unset() {
     // Change every setting.
     let changed = expected(false, "5599");
     apply_user(&client, &ns, "max", spec(Some(settings(false, "5599")))).await;
-    let mut left = Vec::new();
-    for _ in 0..60 {
-        left = mismatches(sim, &seeded, &id, &changed).await;
-        if left.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    assert!(left.is_empty(), "not changed: {left:#?}");
+    let what = "every setting is changed (last seen: the ones not changed)";
+    wait_value(
+        Duration::from_secs(30),
+        what,
+        || mismatches(sim, &seeded, &id, &changed),
+        Vec::is_empty,
+    )
+    .await;
 
     // Unset every setting, then change each in Webex: nothing is reverted.
     apply_user(&client, &ns, "max", spec(None)).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    wait_user_reconciled(&client, &ns, "max").await;
     let webex = webex(sim, &seeded);
     for (f, body) in desired_bodies(&settings(true, "+14085550122")) {
         webex
@@ -825,7 +812,9 @@ async fn every_setting_is_set_changed_and_left_alone_once_unset() {
             .expect("change by hand");
     }
     let puts = feature_puts(sim, &seeded).await;
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    // Over a resync, with the controller alive throughout (with nothing managed, Max's
+    // reconciles read no setting to show them).
+    traffic::wait_alive_for(sim, &seeded.org_id, OVER_A_RESYNC).await;
     assert_eq!(
         mismatches(sim, &seeded, &id, &expected(true, "+14085550122")).await,
         Vec::<String>::new()
@@ -896,15 +885,12 @@ async fn control_hub_only_settings_are_reported_against_the_real_service() {
         u.status
             .and_then(|s| webex_operator::api::conditions::find(&s.conditions, "CallingSettingsInControlHub").cloned())
     };
-    let mut seen = None;
-    for _ in 0..150 {
-        seen = condition(user(&client, &ns, "ivy").await);
-        if seen.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let seen = seen.expect("CallingSettingsInControlHub condition");
+    let what = "has a CallingSettingsInControlHub condition";
+    let ivy = wait_user(&client, &ns, "ivy", Duration::from_secs(30), what, |u| {
+        condition(u.clone()).is_some()
+    })
+    .await;
+    let seen = condition(ivy).expect("CallingSettingsInControlHub condition");
     assert_eq!(
         (seen.status.as_str(), seen.reason.as_str()),
         ("True", "SetInControlHub")

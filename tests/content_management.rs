@@ -12,13 +12,13 @@ mod common;
 use std::time::Duration;
 
 use common::operator::{
-    self, OperatorProcess, SimProcess, apply_user, create_org, events_for, ready, standard_org, wait_reason,
-    wait_until, wait_user,
+    OVER_A_RESYNC, SimProcess, apply_user, events_for, ready, ready_org, standard_org, wait_reason, wait_user,
 };
+use common::traffic::{self, CONTENT_MANAGEMENT_READS};
+use common::{setup, wait_until};
 use k8s_openapi::api::events::v1::Event as K8sEvent;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
-use tokio::sync::OnceCell;
 use webex_operator::api::conditions;
 use webex_operator::api::content_management::{
     ContentManagement, ContentManagementAccess, ContentManagementSource, OrgContentManagementStatus,
@@ -30,35 +30,12 @@ use webex_operator::webex::content_management::{
     AssignedBy, ContentAccess, ContentPlatform, OrgContentManagement, PersonContentManagement,
 };
 
-static SIM: OnceCell<SimProcess> = OnceCell::const_new();
-static OPERATOR: OnceCell<OperatorProcess> = OnceCell::const_new();
-
 const CONDITION: &str = "ContentManagementAssigned";
-
-async fn setup(prefix: &str) -> (kube::Client, String, &'static SimProcess) {
-    let client = common::client().await;
-    webex_operator::manifests::install_crds(&client, "test")
-        .await
-        .expect("CRDs");
-    let sim = SIM.get_or_init(operator::start_sim).await;
-    OPERATOR.get_or_init(|| operator::start_operator(&[])).await;
-    let ns = common::temp_namespace(&client, prefix).await;
-    (client, ns, sim)
-}
 
 /// A test org named after the namespace, ready for users.
 async fn org(client: &kube::Client, sim: &SimProcess, ns: &str, extra_spec: Value) -> (String, SeededOrg) {
     let domain = format!("{ns}.example");
-    let seeded = create_org(client, sim, ns, ns, standard_org(ns, &domain), extra_spec).await;
-    let orgs: Api<WebexOrg> = Api::all(client.clone());
-    wait_until(Duration::from_secs(60), "WebexOrg ready", || async {
-        orgs.get(ns)
-            .await
-            .ok()
-            .and_then(|o| o.status)
-            .is_some_and(|s| conditions::find(&s.conditions, "Ready").is_some_and(|c| c.status == "True"))
-    })
-    .await;
+    let seeded = ready_org(client, sim, ns, standard_org(ns, &domain), extra_spec).await;
     (domain, seeded)
 }
 
@@ -292,8 +269,9 @@ async fn r_user_9_limited_access_assigns_changes_and_corrects_drift() {
             .any(|(_, reason, note)| reason == "ContentManagementAssigned" && note.contains("Box"))
     );
 
-    // Equal: no writes over more than one resync (5 s in tests).
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    // Equal: no write at the next reconcile (the resync, 5 s in tests), which reads the
+    // content management again.
+    traffic::wait_reconcile_round(sim, &seeded.org_id, CONTENT_MANAGEMENT_READS, "lena's next reconcile").await;
     assert_eq!(held(sim, &id).await.updates, 1, "no write while it holds");
 
     // Change.
@@ -387,8 +365,10 @@ async fn r_user_9_against_the_real_service_the_admin_is_told_to_choose_in_contro
     let otto = wait_reason(&client, &ns, "otto", "InvitePending").await;
     assert_eq!(reported(&otto), None);
     assert_eq!(org_status(&client, &ns).await, None);
-    // One Warning Event, not one per resync (a repeat would join the Event's series).
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    // One Warning Event, not one per resync (a repeat would join the Event's series): over a
+    // resync with the controller alive throughout (Otto's reconciles make no call to show them,
+    // there is no API to call).
+    traffic::wait_alive_for(sim, &seeded.org_id, OVER_A_RESYNC).await;
     assert_eq!(published(&client, &ns, "otto", "AssignInControlHub").await, 1);
     // The simulator-only endpoints were not used.
     let id = person_id(sim, &seeded, &format!("otto@{domain}")).await;

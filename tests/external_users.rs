@@ -10,31 +10,18 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::operator::{self, OperatorProcess, SimProcess, create_org, events_for, wait_until};
+use common::operator::{self, SimProcess, events_for, ready_org};
+use common::traffic::{self, LICENCE_PATCH};
+use common::wait::{self, wait_ready_reason};
+use common::{setup, setup_with_own_sim, wait_for, wait_until};
 use futures::StreamExt;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use serde_json::json;
-use tokio::sync::OnceCell;
-use webex_operator::api::WebexOrg;
 use webex_operator::api::conditions::{self, READY};
 use webex_operator::api::external_user::{ExternalUser, InvitationState};
 use webex_operator::sim::control_types::{Invitation, LicenseSeed, OrgPatch, OrgSeed, PersonSeed, SeededOrg};
 use webex_operator::webex::client::{Token, WebexClient};
 use webex_operator::webex::model::{LicenseOperation, LicenseRequest, PatchUserLicenses};
-
-static SIM: OnceCell<SimProcess> = OnceCell::const_new();
-static OPERATOR: OnceCell<OperatorProcess> = OnceCell::const_new();
-
-async fn setup(prefix: &str) -> (kube::Client, String, &'static SimProcess) {
-    let client = common::client().await;
-    webex_operator::manifests::install_crds(&client, "test")
-        .await
-        .expect("CRDs");
-    let sim = SIM.get_or_init(operator::start_sim).await;
-    OPERATOR.get_or_init(|| operator::start_operator(&[])).await;
-    let ns = common::temp_namespace(&client, prefix).await;
-    (client, ns, sim)
-}
 
 /// The inviting org of a test: two Meetings sites, `<ns>.webex.com` and `events-<ns>.webex.com`.
 struct Inviter {
@@ -56,16 +43,7 @@ async fn inviter(client: &kube::Client, sim: &SimProcess, ns: &str, extra_spec: 
             site_url: Some(events.clone()),
             ..LicenseSeed::new("EE", "Webex Meetings Suite", 1000)
         });
-    let org = create_org(client, sim, ns, ns, seed, extra_spec).await;
-    let api: Api<WebexOrg> = Api::all(client.clone());
-    wait_until(Duration::from_secs(60), "the WebexOrg is ready", || async {
-        api.get(ns)
-            .await
-            .ok()
-            .and_then(|o| o.status)
-            .is_some_and(|s| conditions::find(&s.conditions, READY).is_some_and(|c| c.status == "True"))
-    })
-    .await;
+    let org = ready_org(client, sim, ns, seed, extra_spec).await;
     Inviter { org, site, events }
 }
 
@@ -106,11 +84,7 @@ fn host_and_attendee(ns: &str, email: &str, inv: &Inviter) -> serde_json::Value 
 
 /// (status, reason, message) of the Ready condition.
 fn ready(o: &ExternalUser) -> (String, String, String) {
-    o.status
-        .as_ref()
-        .and_then(|s| conditions::find(&s.conditions, READY))
-        .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
-        .unwrap_or_default()
+    wait::condition(o, READY).unwrap_or_default()
 }
 
 fn invitation(o: &ExternalUser) -> Option<InvitationState> {
@@ -125,35 +99,11 @@ async fn wait_ext(
     what: &str,
     pred: impl Fn(&ExternalUser) -> bool,
 ) -> ExternalUser {
-    let api: Api<ExternalUser> = Api::namespaced(client.clone(), ns);
-    let deadline = Instant::now() + timeout;
-    loop {
-        let current = api.get_opt(name).await.expect("read ExternalUser");
-        if let Some(o) = &current
-            && pred(o)
-        {
-            return o.clone();
-        }
-        if Instant::now() > deadline {
-            panic!(
-                "timed out waiting until {ns}/{name} {what}; last seen: {:#?}",
-                current.and_then(|o| o.status)
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for(&Api::namespaced(client.clone(), ns), name, timeout, what, pred).await
 }
 
 async fn wait_reason(client: &kube::Client, ns: &str, name: &str, reason: &str) -> ExternalUser {
-    wait_ext(
-        client,
-        ns,
-        name,
-        Duration::from_secs(60),
-        &format!("has reason {reason}"),
-        |o| ready(o).1 == reason,
-    )
-    .await
+    wait_ready_reason(&Api::namespaced(client.clone(), ns), name, reason).await
 }
 
 async fn invitations_of(sim: &SimProcess, org: &SeededOrg, email: &str) -> Vec<Invitation> {
@@ -351,8 +301,17 @@ async fn a_declined_invitation_is_reported_and_not_resent() {
     sim.control().answer_invitations(&[&email], None, false).await.unwrap();
     let declined = wait_reason(&client, &ns, "dee", "InvitationDeclined").await;
     assert_eq!(invitation(&declined), Some(InvitationState::Declined));
-    // Two resync periods later nothing was sent again.
-    tokio::time::sleep(Duration::from_secs(11)).await;
+    // Two reconciles later (each reads the person's accounts) nothing was sent again.
+    let declined_at = traffic::counters(sim, &inv.org.org_id).await;
+    traffic::wait_more(
+        sim,
+        &inv.org.org_id,
+        &declined_at,
+        &[LICENCE_PATCH],
+        2,
+        "two reconciles of dee",
+    )
+    .await;
     let sent = invitations_of(sim, &inv.org, &email).await;
     assert!(
         sent.iter().all(|i| i.state == "Declined" && i.invitations_sent == 1),
@@ -455,8 +414,7 @@ async fn a_user_already_licensed_on_the_site_is_adopted() {
 #[tokio::test]
 async fn an_invitation_expires_after_15_days_and_is_not_resent_without_the_policy() {
     // R-EXT-5. Its own simulator: the test moves the virtual clock.
-    let (client, ns, _) = setup("ext-expire").await;
-    let sim = operator::start_sim().await;
+    let (client, ns, sim) = setup_with_own_sim("ext-expire", true).await;
     let inv = inviter(&client, &sim, &ns, json!({})).await;
     let email = outsider(&sim, &ns, "eve", true).await;
     apply_ext(&client, &ns, "eve", host_and_attendee(&ns, &email, &inv)).await;
@@ -468,7 +426,17 @@ async fn an_invitation_expires_after_15_days_and_is_not_resent_without_the_polic
     let expired = wait_reason(&client, &ns, "eve", "InvitationExpired").await;
     assert_eq!(invitation(&expired), Some(InvitationState::Expired));
     assert!(ready(&expired).2.contains("reinviteOnExpiry"));
-    tokio::time::sleep(Duration::from_secs(11)).await;
+    // Two reconciles later (each reads the person's accounts) nothing was sent again.
+    let expired_at = traffic::counters(&sim, &inv.org.org_id).await;
+    traffic::wait_more(
+        &sim,
+        &inv.org.org_id,
+        &expired_at,
+        &[LICENCE_PATCH],
+        2,
+        "two reconciles of eve",
+    )
+    .await;
     let sent = invitations_of(&sim, &inv.org, &email).await;
     assert!(
         sent.iter().all(|i| i.state == "Expired" && i.invitations_sent == 1),
@@ -479,8 +447,7 @@ async fn an_invitation_expires_after_15_days_and_is_not_resent_without_the_polic
 #[tokio::test]
 async fn reinvite_on_expiry_sends_a_new_invitation() {
     // R-EXT-5: "An expired invitation can be re-sent by assigning the licence again".
-    let (client, ns, _) = setup("ext-reinvite").await;
-    let sim = operator::start_sim().await;
+    let (client, ns, sim) = setup_with_own_sim("ext-reinvite", true).await;
     let inv = inviter(&client, &sim, &ns, json!({})).await;
     let email = outsider(&sim, &ns, "rei", true).await;
     let mut spec = host_and_attendee(&ns, &email, &inv);
@@ -521,8 +488,7 @@ async fn reinvite_on_expiry_sends_a_new_invitation() {
 #[tokio::test]
 async fn deleting_while_an_invitation_is_pending_waits_then_completes_by_itself() {
     // R-EXT-7 (pending): RemovalBlocked with the date, then the finalizer completes.
-    let (client, ns, _) = setup("ext-blocked").await;
-    let sim = operator::start_sim().await;
+    let (client, ns, sim) = setup_with_own_sim("ext-blocked", true).await;
     let inv = inviter(&client, &sim, &ns, json!({})).await;
     let email = outsider(&sim, &ns, "bo", true).await;
     apply_ext(&client, &ns, "bo", host_and_attendee(&ns, &email, &inv)).await;
@@ -551,8 +517,18 @@ async fn deleting_while_an_invitation_is_pending_waits_then_completes_by_itself(
         condition.message
     );
     assert!(condition.message.contains("R-EXT-7"));
-    // Still there a while later: Webex cannot remove a pending invitation.
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // Still there after the finalizer tried again (it reads the person's accounts): Webex
+    // cannot remove a pending invitation.
+    let blocked_at = traffic::counters(&sim, &inv.org.org_id).await;
+    traffic::wait_more(
+        &sim,
+        &inv.org.org_id,
+        &blocked_at,
+        &[LICENCE_PATCH],
+        1,
+        "the finalizer's retry",
+    )
+    .await;
     assert!(api.get_opt("bo").await.unwrap().is_some());
     let events = events_for(&client, &ns, "bo").await;
     assert!(events.iter().any(|(_, r, _)| r == "RemovalBlocked"), "{events:#?}");
@@ -569,10 +545,9 @@ async fn deleting_while_an_invitation_is_pending_waits_then_completes_by_itself(
 #[tokio::test]
 async fn five_hundred_external_users_converge_with_every_invitation_accounted_for() {
     const N: usize = 500;
-    let (client, ns, _) = setup("ext-500").await;
     // In memory: the state file is rewritten whole after every change, which at this size
     // (1,000 people) costs ~50 ms per write in a debug build and would dominate the run.
-    let sim = operator::start_sim_with(false).await;
+    let (client, ns, sim) = setup_with_own_sim("ext-500", false).await;
     let inv = inviter(
         &client,
         &sim,
@@ -689,7 +664,7 @@ async fn an_accepted_attendee_invitation_is_seen_without_waiting_for_the_resync(
     webex_operator::manifests::install_crds(&client, "test")
         .await
         .expect("CRDs");
-    let sim = SIM.get_or_init(operator::start_sim).await;
+    let sim = common::shared_sim().await;
     let _controller = operator::start_operator_on(&cp, &[("WEBEX_OPERATOR_RESYNC_SECONDS", "3600".to_string())]);
     let ns = common::temp_namespace(&client, "ext-attpoll").await;
     let inv = inviter(&client, sim, &ns, json!({})).await;

@@ -13,7 +13,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::operator::{self, apply_user, create_org, events_for, standard_org, wait_reason, wait_until};
+use common::operator::{self, apply_user, create_org, events_for, standard_org, wait_reason};
+use common::wait_until;
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::{Api, DeleteParams, PostParams};

@@ -10,7 +10,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::operator::{self, OperatorProcess, apply_user, create_org, ready_reason, standard_org, wait_until};
+use common::operator::{self, OperatorProcess, apply_user, create_org, ready_reason, standard_org};
+use common::wait_until;
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::Api;
 use serde_json::json;

@@ -8,14 +8,14 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use common::operator::{
-    self, OperatorProcess, SimProcess, apply_user, create_org, events_for, ready, standard_org, wait_reason, wait_until,
+    OVER_A_RESYNC, SimProcess, apply_user, events_for, ready, ready_org, standard_org, wait_reason,
 };
+use common::wait::{WAIT, wait_for, wait_past_second, wait_reconciled, wait_value};
+use common::{setup, traffic, wait_until};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use serde_json::json;
-use tokio::sync::OnceCell;
 use webex_operator::api::conditions;
 use webex_operator::api::webex_org::OrgLicenseStatus;
 use webex_operator::api::{LicenseTemplate, WebexOrg, WebexUser};
@@ -23,37 +23,13 @@ use webex_operator::sim::control_types::{LicenseSeed, OrgSeed, SeededOrg};
 use webex_operator::webex::client::{Token, WebexClient};
 use webex_operator::webex::ids;
 
-static SIM: OnceCell<SimProcess> = OnceCell::const_new();
-static OPERATOR: OnceCell<OperatorProcess> = OnceCell::const_new();
-
 const PASSWORD: &str = "Harbour-Lights-2026!";
-const WAIT: Duration = Duration::from_secs(60);
-
-async fn setup(prefix: &str) -> (kube::Client, String, &'static SimProcess) {
-    let client = common::client().await;
-    webex_operator::manifests::install_crds(&client, "test")
-        .await
-        .expect("CRDs");
-    let sim = SIM.get_or_init(operator::start_sim).await;
-    OPERATOR.get_or_init(|| operator::start_operator(&[])).await;
-    let ns = common::temp_namespace(&client, prefix).await;
-    (client, ns, sim)
-}
 
 /// A ready test org named after the namespace; `seed` defaults to the standard licences.
 async fn org(client: &kube::Client, sim: &SimProcess, ns: &str, seed: Option<OrgSeed>) -> (String, SeededOrg) {
     let domain = format!("{ns}.example");
     let seed = seed.unwrap_or_else(|| standard_org(ns, &domain));
-    let seeded = create_org(client, sim, ns, ns, seed, json!({})).await;
-    let api: Api<WebexOrg> = Api::all(client.clone());
-    wait_until(WAIT, "the WebexOrg is ready", || async {
-        api.get(ns)
-            .await
-            .ok()
-            .and_then(|o| o.status)
-            .is_some_and(|s| conditions::find(&s.conditions, "Ready").is_some_and(|c| c.status == "True"))
-    })
-    .await;
+    let seeded = ready_org(client, sim, ns, seed, json!({})).await;
     (domain, seeded)
 }
 
@@ -63,6 +39,12 @@ async fn apply_template(client: &kube::Client, ns: &str, name: &str, spec: serde
     api.patch(name, &PatchParams::apply("test").force(), &Patch::Apply(&object))
         .await
         .expect("apply LicenseTemplate");
+}
+
+/// Waits until the controller reconciled the template's current spec: its cache, which the
+/// WebexUser reconciler reads, holds it (users created from now on see it).
+async fn template_in_force(client: &kube::Client, ns: &str, name: &str) -> LicenseTemplate {
+    wait_reconciled(&Api::<LicenseTemplate>::namespaced(client.clone(), ns), name).await
 }
 
 async fn apply_labelled_user(
@@ -95,16 +77,8 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 
 async fn wait_codes(sim: &SimProcess, org: &SeededOrg, email: &str, want: &[&str]) {
     let want = set(want);
-    let mut last = BTreeSet::new();
-    let deadline = std::time::Instant::now() + WAIT;
-    while std::time::Instant::now() < deadline {
-        last = codes(sim, org, email).await;
-        if last == want {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("{email} holds {last:?}, expected {want:?}");
+    let what = format!("{email} holds {want:?}");
+    wait_value(WAIT, &what, || codes(sim, org, email), |held| *held == want).await;
 }
 
 /// (offer code, source) of the user's effective licences.
@@ -125,16 +99,8 @@ async fn provenance(client: &kube::Client, ns: &str, name: &str) -> BTreeSet<(St
 
 async fn wait_provenance(client: &kube::Client, ns: &str, name: &str, want: &[(&str, &str)]) {
     let want: BTreeSet<(String, String)> = want.iter().map(|(c, s)| (c.to_string(), s.to_string())).collect();
-    let mut last = BTreeSet::new();
-    let deadline = std::time::Instant::now() + WAIT;
-    while std::time::Instant::now() < deadline {
-        last = provenance(client, ns, name).await;
-        if last == want {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("{ns}/{name} effective licences {last:?}, expected {want:?}");
+    let what = format!("{ns}/{name} has the effective licences {want:?}");
+    wait_value(WAIT, &what, || provenance(client, ns, name), |held| *held == want).await;
 }
 
 async fn wait_template(
@@ -144,21 +110,7 @@ async fn wait_template(
     what: &str,
     pred: impl Fn(&LicenseTemplate) -> bool,
 ) -> LicenseTemplate {
-    let api: Api<LicenseTemplate> = Api::namespaced(client.clone(), ns);
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let t = api.get(name).await.expect("read LicenseTemplate");
-        if pred(&t) {
-            return t;
-        }
-        if std::time::Instant::now() > deadline {
-            panic!(
-                "timed out waiting until template {ns}/{name} {what}; last status {:#?}",
-                t.status
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for(&Api::namespaced(client.clone(), ns), name, WAIT, what, pred).await
 }
 
 fn user(ns: &str, email: &str) -> serde_json::Value {
@@ -177,7 +129,7 @@ async fn r_tpl_1_default_template_licenses_new_users_with_provenance_and_status(
     )
     .await;
     // Created after the template (R-TPL-1: templates apply to new users).
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    template_in_force(&client, &ns, "default").await;
     let email = format!("ada@{domain}");
     apply_user(&client, &ns, "ada", user(&ns, &email)).await;
     wait_codes(sim, &seeded, &email, &["MS", "EE"]).await;
@@ -205,7 +157,7 @@ async fn r_tpl_1_selector_applies_only_to_labelled_users() {
     let (client, ns, sim) = setup("tpl-selector").await;
     let (domain, seeded) = org(&client, sim, &ns, None).await;
     apply_template(&client, &ns, "sales", json!({"orgRef": {"name": ns}, "selector": {"matchLabels": {"team": "sales"}}, "licenses": [{"offerCode": "EE"}]})).await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    template_in_force(&client, &ns, "sales").await;
     let (sales, support) = (format!("sam@{domain}"), format!("sue@{domain}"));
     apply_labelled_user(&client, &ns, "sam", json!({"team": "sales"}), user(&ns, &sales)).await;
     apply_labelled_user(&client, &ns, "sue", json!({"team": "support"}), user(&ns, &support)).await;
@@ -237,7 +189,8 @@ async fn r_cc_2_r_tpl_3_premium_wins_over_standard_and_the_conflict_is_counted()
         json!({"orgRef": {"name": ns}, "selector": {"matchLabels": {"tier": "premium"}}, "contactCenter": "Premium"}),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    template_in_force(&client, &ns, "agents").await;
+    template_in_force(&client, &ns, "premium").await;
     let email = format!("pat@{domain}");
     apply_labelled_user(&client, &ns, "pat", json!({"tier": "premium"}), user(&ns, &email)).await;
     wait_codes(sim, &seeded, &email, &["CJPPRM"]).await;
@@ -257,7 +210,7 @@ async fn r_tpl_4_manual_choice_overrides_the_template() {
     let (client, ns, sim) = setup("tpl-manual").await;
     let (domain, seeded) = org(&client, sim, &ns, None).await;
     apply_template(&client, &ns, "default", json!({"orgRef": {"name": ns}, "licenses": [{"offerCode": "MS"}, {"offerCode": "EE"}], "contactCenter": "Premium"})).await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    template_in_force(&client, &ns, "default").await;
     let email = format!("max@{domain}");
     apply_user(
         &client,
@@ -276,8 +229,10 @@ async fn r_tpl_2_existing_users_untouched_without_opt_in_and_changed_with_it() {
     let (domain, seeded) = org(&client, sim, &ns, None).await;
     let email = format!("eve@{domain}");
     apply_user(&client, &ns, "eve", user(&ns, &email)).await;
-    wait_reason(&client, &ns, "eve", "InvitePending").await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let eve = wait_reason(&client, &ns, "eve", "InvitePending").await;
+    // The template is created in a later second than Eve (creation timestamps have a one-second
+    // resolution): she is an existing user for it.
+    wait_past_second(eve.metadata.creation_timestamp.as_ref().expect("creationTimestamp")).await;
     apply_template(
         &client,
         &ns,
@@ -297,8 +252,10 @@ async fn r_tpl_2_existing_users_untouched_without_opt_in_and_changed_with_it() {
         Some(0),
         "an existing user is not matched"
     );
-    // Several reconciles of Eve later (resync 5 s in tests), still no template licence.
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    // Over a resync (Eve's reconciles make no call to show them), with the controller alive
+    // throughout (its drift listings, each comparing Eve with the templates that apply through
+    // the reconciler's planner), still no template licence.
+    traffic::wait_alive_for(sim, &seeded.org_id, OVER_A_RESYNC).await;
     assert_eq!(
         codes(sim, &seeded, &email).await,
         set(&[]),
@@ -343,7 +300,7 @@ async fn template_change_re_reconciles_the_users_it_selects() {
         json!({"orgRef": {"name": ns}, "licenses": [{"offerCode": "MS"}]}),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    template_in_force(&client, &ns, "default").await;
     let email = format!("cy@{domain}");
     apply_user(&client, &ns, "cy", user(&ns, &email)).await;
     wait_codes(sim, &seeded, &email, &["MS"]).await;
@@ -381,7 +338,7 @@ async fn template_removal_removes_its_licences_but_keeps_manual_and_hand_made_on
         json!({"orgRef": {"name": ns}, "licenses": [{"offerCode": "MS"}], "contactCenter": "Premium"}),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    template_in_force(&client, &ns, "default").await;
     let (manual, plain) = (format!("mia@{domain}"), format!("pia@{domain}"));
     apply_user(
         &client,
@@ -438,7 +395,7 @@ async fn r_user_10_capacity_exhausted_holds_the_user_then_resumes_when_a_seat_fr
         json!({"orgRef": {"name": ns}, "licenses": [{"offerCode": "EE"}]}),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    template_in_force(&client, &ns, "default").await;
     let (first, second) = (format!("fay@{domain}"), format!("gus@{domain}"));
     apply_user(&client, &ns, "fay", user(&ns, &first)).await;
     wait_codes(sim, &seeded, &first, &["EE"]).await;
@@ -453,8 +410,9 @@ async fn r_user_10_capacity_exhausted_holds_the_user_then_resumes_when_a_seat_fr
         set(&[]),
         "created, without the full licence"
     );
-    // Not a failure loop: the user stays held, with one Warning Event for the reason.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Not a failure loop: three drift listings later (each hands Gus, who lacks his licence,
+    // back to the reconciler), the user stays held, with one Warning Event for the reason.
+    traffic::wait_drift_listings(sim, &seeded.org_id, 3).await;
     let warnings = events_for(&client, &ns, "gus")
         .await
         .into_iter()
@@ -468,14 +426,26 @@ async fn r_user_10_capacity_exhausted_holds_the_user_then_resumes_when_a_seat_fr
     wait_reason(&client, &ns, "gus", "InvitePending").await;
 }
 
-/// The WebexOrg's licence status with a fresh reading (the reconcile-now annotation).
-async fn org_license(client: &kube::Client, ns: &str, code: &str, nudge: &str) -> OrgLicenseStatus {
+/// The WebexOrg's licence status after a fresh reading (the reconcile-now annotation): the org
+/// lists its licences again (seen in the simulator's counters). Its status is written after that
+/// listing: a caller that wants a value reads again, after the next nudge's listing (the
+/// reconciles of one object run one after the other).
+async fn org_license(
+    client: &kube::Client,
+    sim: &SimProcess,
+    org: &SeededOrg,
+    ns: &str,
+    code: &str,
+    nudge: &str,
+) -> OrgLicenseStatus {
     let api: Api<WebexOrg> = Api::all(client.clone());
+    let before = traffic::counters(sim, &org.org_id).await;
     let patch = json!({"metadata": {"annotations": {"webex.operator.io/reconcile-now": nudge}}});
     api.patch(ns, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .expect("annotate");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let what = "the WebexOrg's licence listing after the nudge";
+    traffic::wait_more(sim, &org.org_id, &before, &[traffic::LICENCE_LISTING], 1, what).await;
     let org = api.get(ns).await.expect("read WebexOrg");
     org.status
         .and_then(|s| s.licenses.into_iter().find(|l| l.offer_code == code))
@@ -495,33 +465,43 @@ async fn webex_org_reports_total_consumed_and_reserved_seats() {
         json!({"orgRef": {"name": ns}, "licenses": [{"offerCode": "EE"}]}),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    template_in_force(&client, &ns, "default").await;
     let email = format!("hal@{domain}");
     apply_user(&client, &ns, "hal", user(&ns, &email)).await;
     wait_codes(sim, &seeded, &email, &["EE"]).await;
     wait_reason(&client, &ns, "hal", "InvitePending").await;
     // Assigned, not signed in: Webex consumes nothing yet (R-USER-10); the operator reserves one.
-    let mut seen = None;
-    for round in 0..40 {
-        let l = org_license(&client, &ns, "EE", &format!("pending-{round}")).await;
-        if (l.total_units, l.consumed_units, l.reserved_units) == (5, 0, 1) {
-            seen = Some(l);
-            break;
-        }
-    }
-    assert!(seen.is_some(), "EE: total 5, consumed 0, reserved 1");
+    let pending = "EE: total 5, consumed 0, reserved 1";
+    wait_org_license(&client, sim, &seeded, &ns, "EE", (5, 0, 1), pending).await;
     // The first sign-in draws the unit; the reservation goes once the listing counts it.
     sim.control().sign_in(&email, PASSWORD).await.expect("sign in");
     wait_reason(&client, &ns, "hal", "Active").await;
-    let mut last = None;
-    for round in 0..40 {
-        let l = org_license(&client, &ns, "EE", &format!("active-{round}")).await;
-        if (l.total_units, l.consumed_units, l.reserved_units) == (5, 1, 0) {
-            return;
-        }
-        last = Some(l);
-    }
-    panic!("EE after the sign-in: {last:?}, expected total 5, consumed 1, reserved 0");
+    let active = "EE after the sign-in: total 5, consumed 1, reserved 0";
+    wait_org_license(&client, sim, &seeded, &ns, "EE", (5, 1, 0), active).await;
+}
+
+/// Nudges the WebexOrg ([`org_license`]) until its licence `code` shows (total, consumed,
+/// reserved) units `want`.
+async fn wait_org_license(
+    client: &kube::Client,
+    sim: &SimProcess,
+    org: &SeededOrg,
+    ns: &str,
+    code: &str,
+    want: (i64, i64, i64),
+    what: &str,
+) -> OrgLicenseStatus {
+    wait_value(
+        WAIT,
+        what,
+        || async move {
+            // A new value every time: an unchanged annotation would trigger nothing.
+            let nudge = jiff::Timestamp::now().as_nanosecond().to_string();
+            org_license(client, sim, org, ns, code, &nudge).await
+        },
+        |l| (l.total_units, l.consumed_units, l.reserved_units) == want,
+    )
+    .await
 }
 
 /// Role names the person with `email` holds in the simulator.
@@ -550,7 +530,7 @@ async fn r_cc_1_supervisor_from_a_template_loses_role_and_licence_when_the_templ
         json!({"orgRef": {"name": ns}, "contactCenter": "PremiumSupervisor"}),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    template_in_force(&client, &ns, "leads").await;
     let email = format!("lea@{domain}");
     apply_user(&client, &ns, "lea", user(&ns, &email)).await;
     wait_codes(sim, &seeded, &email, &["CJPPRM"]).await;

@@ -9,7 +9,8 @@ mod common;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use common::operator::{self, apply_user, create_org, standard_org, wait_reason, wait_until};
+use common::operator::{self, apply_user, create_org, standard_org, wait_reason};
+use common::wait_until;
 use serde_json::json;
 
 fn free_port() -> u16 {

@@ -10,7 +10,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::operator::{self, apply_user, create_org, standard_org, wait_reason, wait_until};
+use common::operator::{self, apply_user, create_org, standard_org, wait_reason};
+use common::wait_until;
 use kube::api::{Api, ListParams};
 use serde_json::json;
 use webex_operator::api::{WebexOrg, WebexUser};

@@ -4,10 +4,14 @@
 //! that path / method / status, and the simulator's own promises (paging, ids, persistence,
 //! rules, faults, counters) are asserted.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use common::openapi::{self, Spec};
+use common::wait_until;
 use reqwest::Method;
 use serde_json::{Value, json};
 use webex_operator::sim::control::SimControl;
@@ -18,74 +22,14 @@ use webex_operator::sim::{self, RunningSim, SimConfig};
 use webex_operator::webex::ids::{self, IdKind};
 use webex_operator::webex::model::codes;
 
-const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webex-openapi/webex-admin.json");
 const PASSWORD: &str = "Str0ng!Secret";
 
 // ---------------------------------------------------------------------------------------------
-// OpenAPI 3.0 -> JSON Schema
+// The SPEC as JSON Schema (`common::openapi`)
 
-fn spec() -> &'static Value {
-    static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let text = std::fs::read_to_string(SPEC_PATH).expect("read webex-admin.json");
-        serde_json::from_str(&text).expect("parse webex-admin.json")
-    })
-}
-
-/// OpenAPI 3.0 schema object -> JSON Schema (2020-12): `nullable` becomes a `null` type, refs
-/// point into `$defs`, boolean `exclusiveMinimum/Maximum` (3.0 style) are dropped. Extra
-/// properties stay allowed (no `additionalProperties` is added).
-fn to_json_schema(v: &Value) -> Value {
-    match v {
-        Value::Object(map) => {
-            let mut out = serde_json::Map::new();
-            for (k, val) in map {
-                match (k.as_str(), val) {
-                    ("nullable" | "example" | "examples" | "discriminator" | "xml" | "externalDocs", _) => {}
-                    ("exclusiveMinimum" | "exclusiveMaximum", Value::Bool(_)) => {}
-                    ("$ref", Value::String(r)) => {
-                        out.insert(k.clone(), Value::String(r.replace("#/components/schemas/", "#/$defs/")));
-                    }
-                    _ => {
-                        out.insert(k.clone(), to_json_schema(val));
-                    }
-                }
-            }
-            if map.get("nullable") == Some(&Value::Bool(true)) {
-                match out.get("type").cloned() {
-                    Some(Value::String(t)) => {
-                        out.insert("type".into(), json!([t, "null"]));
-                    }
-                    _ => {
-                        let inner = Value::Object(out);
-                        return json!({"anyOf": [inner, {"type": "null"}]});
-                    }
-                }
-            }
-            Value::Object(out)
-        }
-        Value::Array(items) => Value::Array(items.iter().map(to_json_schema).collect()),
-        other => other.clone(),
-    }
-}
-
-fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {
-    match v {
-        Value::Object(map) => {
-            for (k, val) in map {
-                if let ("$ref", Value::String(r)) = (k.as_str(), val) {
-                    let name = r.trim_start_matches("#/components/schemas/").to_string();
-                    if out.insert(name.clone()) {
-                        collect_refs(&spec()["components"]["schemas"][&name], out);
-                    }
-                } else {
-                    collect_refs(val, out);
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|i| collect_refs(i, out)),
-        _ => {}
-    }
+fn spec() -> &'static Spec {
+    static SPEC: OnceLock<Spec> = OnceLock::new();
+    SPEC.get_or_init(|| Spec::load("webex-admin.json"))
 }
 
 /// Known, deliberate deviations from the SPEC, each for a documented reason.
@@ -126,39 +70,23 @@ fn relax(defs: &mut serde_json::Map<String, Value>) {
 /// no schema in the SPEC (most 4xx/5xx) are checked against `ErrorResponse`, the error body the
 /// SPEC and webex-api-notes §1 describe for every error.
 fn response_schema(method: &str, spec_path: &str, status: u16) -> Value {
-    let op = &spec()["paths"][spec_path][method.to_ascii_lowercase()];
+    let op = spec().operation(method, spec_path);
     assert!(op.is_object(), "the SPEC has no {method} {spec_path}");
     let response = &op["responses"][status.to_string()];
     assert!(
         response.is_object(),
         "the SPEC does not list status {status} for {method} {spec_path}"
     );
-    let mut root = response["content"]["application/json"]["schema"].clone();
+    let mut root = spec().response_root(method, spec_path, status).clone();
     if root.is_null() {
         assert!(status >= 400, "no response schema for {method} {spec_path} {status}");
         root = json!({"$ref": "#/components/schemas/ErrorResponse"});
     }
-    let mut names = BTreeSet::new();
-    collect_refs(&root, &mut names);
-    let mut defs = serde_json::Map::new();
-    for name in names {
-        defs.insert(name.clone(), to_json_schema(&spec()["components"]["schemas"][&name]));
-    }
-    relax(&mut defs);
-    let mut schema = to_json_schema(&root);
-    if let Value::Object(map) = &mut schema {
-        map.insert("$defs".into(), Value::Object(defs));
-    }
-    schema
+    spec().json_schema(&root, relax)
 }
 
 fn assert_conforms(method: &str, spec_path: &str, status: u16, body: &Value) {
-    let schema = response_schema(method, spec_path, status);
-    let validator = jsonschema::validator_for(&schema).expect("compile schema");
-    let errors: Vec<String> = validator
-        .iter_errors(body)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
+    let errors = openapi::violations(&response_schema(method, spec_path, status), body);
     assert!(
         errors.is_empty(),
         "{method} {spec_path} {status}: {errors:#?}\nbody: {body:#}"
@@ -1333,6 +1261,10 @@ async fn faults_counters_and_unknown_routes() {
         )
         .await
         .unwrap();
+    let answered = |c: &webex_operator::sim::control_types::Counters| {
+        c.get("POST /v1/people", 200) + c.get("POST /v1/people", 499)
+    };
+    let before_late = answered(&control.counters().await.unwrap());
     let impatient = reqwest::Client::builder()
         .timeout(Duration::from_millis(100))
         .build()
@@ -1344,8 +1276,11 @@ async fn faults_counters_and_unknown_routes() {
         .send()
         .await;
     assert!(gave_up.is_err_and(|e| e.is_timeout()));
-    // Let the late answer finish (or be dropped) before the counters are read.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // The late answer finishes (or is dropped) before the counters are read: it is counted.
+    wait_until(Duration::from_secs(5), "the late create is counted", || async {
+        answered(&control.counters().await.unwrap()) == before_late + 1
+    })
+    .await;
     assert!(
         control
             .person_by_email(&org.org_id, "late@acme.test")

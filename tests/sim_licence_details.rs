@@ -3,9 +3,11 @@
 //! and Meetings tracking codes (R-USER-8), whose answers are validated against
 //! `tests/webex-openapi/webex-meeting.json`.
 
-use std::collections::BTreeSet;
+mod common;
+
 use std::sync::OnceLock;
 
+use common::openapi::{self, Spec};
 use reqwest::Method;
 use serde_json::{Value, json};
 use webex_operator::sim::calling::CallingFault;
@@ -13,72 +15,21 @@ use webex_operator::sim::control_types::{LicenseSeed, OrgSeed, PersonSeed, Seede
 use webex_operator::sim::{self, RunningSim, SimConfig};
 use webex_operator::webex::model::{LicenseOperation, LicenseProperties, LicenseRequest, PatchUserLicenses};
 
-const MEETING_SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webex-openapi/webex-meeting.json");
 const SITE: &str = "acme.webex.com";
 
-fn spec() -> &'static Value {
-    static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let text = std::fs::read_to_string(MEETING_SPEC).expect("read webex-meeting.json");
-        serde_json::from_str(&text).expect("parse webex-meeting.json")
-    })
-}
-
-/// OpenAPI 3.0 schema -> JSON Schema with `$defs` (enough for the tracking-code schemas).
-fn to_json_schema(v: &Value) -> Value {
-    match v {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "example" | "examples" | "nullable"))
-                .map(|(k, val)| match (k.as_str(), val) {
-                    ("$ref", Value::String(r)) => (k.clone(), json!(r.replace("#/components/schemas/", "#/$defs/"))),
-                    _ => (k.clone(), to_json_schema(val)),
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(to_json_schema).collect()),
-        other => other.clone(),
-    }
-}
-
-fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {
-    match v {
-        Value::Object(map) => {
-            for (k, val) in map {
-                if let ("$ref", Value::String(r)) = (k.as_str(), val) {
-                    let name = r.trim_start_matches("#/components/schemas/").to_string();
-                    if out.insert(name.clone()) {
-                        collect_refs(&spec()["components"]["schemas"][&name], out);
-                    }
-                } else {
-                    collect_refs(val, out);
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|i| collect_refs(i, out)),
-        _ => {}
-    }
+/// The Meetings SPEC as JSON Schema (`common::openapi`).
+fn spec() -> &'static Spec {
+    static SPEC: OnceLock<Spec> = OnceLock::new();
+    SPEC.get_or_init(|| Spec::load("webex-meeting.json"))
 }
 
 fn assert_conforms(method: &str, path: &str, status: u16, body: &Value) {
-    let op = &spec()["paths"][path][method];
-    let root = op["responses"][status.to_string()]["content"]["application/json"]["schema"].clone();
+    let root = spec().response_root(method, path, status);
     assert!(
         root.is_object(),
         "webex-meeting.json has no schema for {method} {path} {status}"
     );
-    let mut names = BTreeSet::new();
-    collect_refs(&root, &mut names);
-    let defs: serde_json::Map<String, Value> = names
-        .into_iter()
-        .map(|n| (n.clone(), to_json_schema(&spec()["components"]["schemas"][&n])))
-        .collect();
-    let mut schema = to_json_schema(&root);
-    if let Value::Object(map) = &mut schema {
-        map.insert("$defs".into(), Value::Object(defs));
-    }
-    let validator = jsonschema::validator_for(&schema).expect("compile schema");
-    let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
+    let errors = openapi::violations(&spec().json_schema(root, |_| {}), body);
     assert!(errors.is_empty(), "{method} {path} {status}: {errors:#?}\n{body:#}");
 }
 

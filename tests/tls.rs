@@ -10,7 +10,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::operator::{self, apply_user, create_org, standard_org, wait_until};
+use common::operator::{self, apply_user, create_org, standard_org};
+use common::wait_for;
 use kube::api::Api;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use serde_json::json;
@@ -69,18 +70,12 @@ async fn webex_over_https_needs_the_ca_and_then_works() {
 
     // Without the CA: the certificate is refused, and the WebexOrg says so.
     let mut untrusting = operator::start_operator(&[]).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let seen = loop {
-        let seen = org_ready(&orgs.get(&ns).await.expect("read WebexOrg"));
-        if seen.0 == "False" && !seen.2.is_empty() {
-            break seen;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no TLS failure reported: {seen:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let failed = wait_for(&orgs, &ns, Duration::from_secs(60), "reports a TLS failure", |o| {
+        let seen = org_ready(o);
+        seen.0 == "False" && !seen.2.is_empty()
+    })
+    .await;
+    let seen = org_ready(&failed);
     assert!(
         seen.2.contains("invalid peer certificate") && seen.2.contains("--webex-ca-file"),
         "the message names the certificate problem: {seen:?}"
@@ -90,8 +85,8 @@ async fn webex_over_https_needs_the_ca_and_then_works() {
 
     // With --webex-ca-file (its environment variable): the org and a user converge over HTTPS.
     let _trusting = operator::start_operator(&[("WEBEX_OPERATOR_WEBEX_CA_FILE", ca.display().to_string())]).await;
-    wait_until(Duration::from_secs(60), "the WebexOrg is Ready over HTTPS", || async {
-        org_ready(&orgs.get(&ns).await.expect("read WebexOrg")).0 == "True"
+    wait_for(&orgs, &ns, Duration::from_secs(60), "is Ready over HTTPS", |o| {
+        org_ready(o).0 == "True"
     })
     .await;
     let email = format!("tess@{domain}");

@@ -11,34 +11,23 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::operator::{self, OperatorProcess, SimProcess, create_org, events_for, wait_until};
+use common::operator::{self, SimProcess, events_for, ready_org};
+use common::wait::{self, wait_ready_reason};
+use common::{setup_with_own_sim, wait_for, wait_until};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::json;
-use tokio::sync::OnceCell;
-use webex_operator::api::conditions::{self, READY};
+use webex_operator::api::WebexUser;
+use webex_operator::api::conditions::READY;
 use webex_operator::api::user_claim::{ClaimUserState, ClaimedUserStatus, UserClaim};
-use webex_operator::api::{WebexOrg, WebexUser};
 use webex_operator::sim::control_types::{ClaimChoice, LicenseSeed, OrgPatch, OrgSeed, PersonSeed, SeededOrg};
-
-static OPERATOR: OnceCell<OperatorProcess> = OnceCell::const_new();
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
+/// Every test has a simulator of its own (several move its clock).
 async fn setup(prefix: &str) -> (kube::Client, String, SimProcess) {
-    setup_with(prefix, true).await
-}
-
-async fn setup_with(prefix: &str, persist: bool) -> (kube::Client, String, SimProcess) {
-    let client = common::client().await;
-    webex_operator::manifests::install_crds(&client, "test")
-        .await
-        .expect("CRDs");
-    OPERATOR.get_or_init(|| operator::start_operator(&[])).await;
-    let sim = operator::start_sim_with(persist).await;
-    let ns = common::temp_namespace(&client, prefix).await;
-    (client, ns, sim)
+    setup_with_own_sim(prefix, true).await
 }
 
 /// The claiming org of a test: verified domain `<ns>.example`, a Messaging licence.
@@ -59,17 +48,7 @@ async fn claimer_with(
     extra_spec: serde_json::Value,
 ) -> SeededOrg {
     let base = OrgSeed::new(ns, domain(ns)).with_license(LicenseSeed::new("MS", "Advanced Messaging", 2000));
-    let org = create_org(client, sim, ns, ns, seed(base), extra_spec).await;
-    let api: Api<WebexOrg> = Api::all(client.clone());
-    wait_until(Duration::from_secs(60), "the WebexOrg is ready", || async {
-        api.get(ns)
-            .await
-            .ok()
-            .and_then(|o| o.status)
-            .is_some_and(|s| conditions::find(&s.conditions, READY).is_some_and(|c| c.status == "True"))
-    })
-    .await;
-    org
+    ready_org(client, sim, ns, seed(base), extra_spec).await
 }
 
 fn domain(ns: &str) -> String {
@@ -104,11 +83,7 @@ async fn apply_claim(client: &kube::Client, ns: &str, name: &str, spec: serde_js
 
 /// (status, reason, message) of a condition.
 fn condition(o: &UserClaim, type_: &str) -> (String, String, String) {
-    o.status
-        .as_ref()
-        .and_then(|s| conditions::find(&s.conditions, type_))
-        .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
-        .unwrap_or_default()
+    wait::condition(o, type_).unwrap_or_default()
 }
 
 fn user<'a>(o: &'a UserClaim, email: &str) -> &'a ClaimedUserStatus {
@@ -126,35 +101,11 @@ async fn wait_claim(
     what: &str,
     pred: impl Fn(&UserClaim) -> bool,
 ) -> UserClaim {
-    let api: Api<UserClaim> = Api::namespaced(client.clone(), ns);
-    let deadline = Instant::now() + timeout;
-    loop {
-        let current = api.get_opt(name).await.expect("read UserClaim");
-        if let Some(o) = &current
-            && pred(o)
-        {
-            return o.clone();
-        }
-        if Instant::now() > deadline {
-            panic!(
-                "timed out waiting until {ns}/{name} {what}; last seen: {:#?}",
-                current.and_then(|o| o.status)
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for(&Api::namespaced(client.clone(), ns), name, timeout, what, pred).await
 }
 
 async fn wait_reason(client: &kube::Client, ns: &str, name: &str, reason: &str) -> UserClaim {
-    wait_claim(
-        client,
-        ns,
-        name,
-        Duration::from_secs(60),
-        &format!("has reason {reason}"),
-        |o| condition(o, READY).1 == reason,
-    )
-    .await
+    wait_ready_reason(&Api::namespaced(client.clone(), ns), name, reason).await
 }
 
 async fn wait_user_state(client: &kube::Client, ns: &str, name: &str, email: &str, state: ClaimUserState) -> UserClaim {
@@ -877,7 +828,7 @@ async fn r_clm_11_directory_sync_warning_then_inactive_users_are_deleted_after_3
 async fn r_clm_5_a_claim_of_1000_emails_accounts_for_every_user() {
     // R-CLM-5: any number of emails in one object (the operator batches); every user appears
     // once in status, with counts and printer columns.
-    let (client, ns, sim) = setup_with("clm-1000", false).await;
+    let (client, ns, sim) = setup_with_own_sim("clm-1000", false).await;
     let org = claimer(&client, &sim, &ns, |s| s).await;
     let other = sim
         .control()

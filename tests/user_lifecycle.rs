@@ -11,12 +11,12 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::operator::{
-    self, OperatorProcess, SimProcess, apply_user, create_org, events_for, ready, ready_reason, standard_org, synced,
-    wait_reason,
+    SimProcess, apply_user, create_org, events_for, ready, ready_org, ready_reason, standard_org, synced, wait_reason,
 };
+use common::wait::wait_org_ready;
+use common::{setup, traffic, wait_for, wait_until};
 use kube::api::{Api, DeleteParams, PostParams};
 use serde_json::json;
-use tokio::sync::OnceCell;
 use webex_operator::api::WebexOrg;
 use webex_operator::api::webex_user::UserState;
 use webex_operator::sim::control_types::{OrgSeed, PersonSeed, SeededOrg};
@@ -24,48 +24,13 @@ use webex_operator::webex::client::{Token, WebexClient};
 use webex_operator::webex::ids;
 use webex_operator::webex::model::Person;
 
-static SIM: OnceCell<SimProcess> = OnceCell::const_new();
-static OPERATOR: OnceCell<OperatorProcess> = OnceCell::const_new();
-
 const PASSWORD: &str = "Harbour-Lights-2026!";
-
-/// Client, namespace, shared simulator; the controller runs.
-async fn setup(prefix: &str) -> (kube::Client, String, &'static SimProcess) {
-    let client = common::client().await;
-    webex_operator::manifests::install_crds(&client, "test")
-        .await
-        .expect("CRDs");
-    let sim = SIM.get_or_init(operator::start_sim).await;
-    OPERATOR.get_or_init(|| operator::start_operator(&[])).await;
-    let ns = common::temp_namespace(&client, prefix).await;
-    (client, ns, sim)
-}
 
 /// A test org named after the namespace, with its domain, ready for users.
 async fn org(client: &kube::Client, sim: &SimProcess, ns: &str, extra_spec: serde_json::Value) -> (String, SeededOrg) {
     let domain = format!("{ns}.example");
-    let seeded = create_org(client, sim, ns, ns, standard_org(ns, &domain), extra_spec).await;
-    wait_org_ready(client, ns).await;
+    let seeded = ready_org(client, sim, ns, standard_org(ns, &domain), extra_spec).await;
     (domain, seeded)
-}
-
-async fn wait_org_ready(client: &kube::Client, name: &str) -> WebexOrg {
-    let api: Api<WebexOrg> = Api::all(client.clone());
-    let mut last = None;
-    for _ in 0..300 {
-        let org = api.get(name).await.expect("read WebexOrg");
-        let ready = org
-            .status
-            .as_ref()
-            .and_then(|s| webex_operator::api::conditions::find(&s.conditions, "Ready"))
-            .is_some_and(|c| c.status == "True");
-        if ready {
-            return org;
-        }
-        last = org.status;
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("WebexOrg {name} not ready: {last:#?}");
 }
 
 async fn person(sim: &SimProcess, org: &SeededOrg, email: &str) -> Option<Person> {
@@ -147,21 +112,11 @@ async fn org_with_a_wrong_token_or_no_secret_says_so() {
         (format!("{ns}-nosecret"), "TokenSecretMissing"),
         (format!("{ns}-wrong"), "TokenInvalid"),
     ] {
-        let mut seen = String::new();
-        for _ in 0..150 {
-            let org = orgs.get(&name).await.unwrap();
-            seen = org
-                .status
-                .as_ref()
-                .and_then(|s| webex_operator::api::conditions::find(&s.conditions, "Ready"))
-                .map(|c| c.reason.clone())
-                .unwrap_or_default();
-            if seen == reason {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        assert_eq!(seen, reason, "{name}");
+        let what = format!("has Ready reason {reason}");
+        wait_for(&orgs, &name, Duration::from_secs(30), &what, |o| {
+            ready_reason(o) == reason
+        })
+        .await;
     }
     let _ = seeded;
 }
@@ -267,7 +222,7 @@ async fn licences_calling_contact_center_supervisor_and_roles_reach_webex() {
 
     // Premium -> Standard: the group owned by contactCenter switches, supervisor role goes (R-CC-2/3).
     apply_user(&client, &ns, "dave", json!({"orgRef": {"name": ns}, "email": format!("dave@{domain}"), "firstName": "dave", "lastName": "Tester", "contactCenter": {"type": "Standard"}})).await;
-    common::operator::wait_until(
+    wait_until(
         Duration::from_secs(30),
         "dave is a Standard agent without the supervisor role",
         || async {
@@ -304,7 +259,7 @@ async fn removing_a_licence_removes_only_what_the_operator_manages() {
     };
     webex.patch_user_licenses(&by_hand).await.expect("manual licence");
     apply_user(&client, &ns, "bob", spec(&["MS"])).await;
-    common::operator::wait_until(Duration::from_secs(30), "EE is removed", || async {
+    wait_until(Duration::from_secs(30), "EE is removed", || async {
         offer_codes(&person(sim, &seeded, &email).await.unwrap()) == BTreeSet::from(["MS".into(), "BCSTD".into()])
     })
     .await;
@@ -417,7 +372,8 @@ async fn conflicts_with_other_orgs_and_directory_sync_get_their_own_reasons() {
             .iter()
             .any(|(t, reason, _)| t == "Warning" && reason == "ExistsInOtherOrg")
     );
-    // Terminal: no hot retry loop. Two more seconds of polling cause no further create.
+    // Terminal: no hot retry loop. Three more drift listings of the org (about three seconds of
+    // a live controller, within the hold on refused writes) cause no further create.
     let posts = sim
         .control()
         .counters_for(&seeded.org_id)
@@ -425,15 +381,8 @@ async fn conflicts_with_other_orgs_and_directory_sync_get_their_own_reasons() {
         .unwrap()
         .total("POST /v1/people");
     assert_eq!(posts, 2, "one refused create each");
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(
-        sim.control()
-            .counters_for(&seeded.org_id)
-            .await
-            .unwrap()
-            .total("POST /v1/people"),
-        posts
-    );
+    let later = traffic::wait_drift_listings(sim, &seeded.org_id, 3).await;
+    assert_eq!(later.total("POST /v1/people"), posts);
 
     // R-ORG-2: a directory-sync org refuses manual adds, before any call.
     let mut synced_seed = standard_org(&format!("{ns}-ds"), &format!("{ns}-ds.example"));
@@ -469,14 +418,14 @@ async fn names_update_and_a_terminal_error_waits_for_the_spec_fix() {
     apply_user(&client, &ns, "gina", json!({"orgRef": {"name": ns}, "email": email, "firstName": "Gina", "lastName": "Garcia", "licenses": [{"offerCode": "MS"}]})).await;
     wait_reason(&client, &ns, "gina", "InvitePending").await;
     apply_user(&client, &ns, "gina", json!({"orgRef": {"name": ns}, "email": email, "firstName": "Georgina", "lastName": "Garcia", "licenses": [{"offerCode": "MS"}]})).await;
-    common::operator::wait_until(
+    wait_until(
         Duration::from_secs(30),
         "the first name is updated in Webex",
         || async { person(sim, &seeded, &email).await.unwrap().first_name.as_deref() == Some("Georgina") },
     )
     .await;
     // The Event follows the write: wait for it rather than race it.
-    common::operator::wait_until(Duration::from_secs(10), "an Updated Event is published", || async {
+    wait_until(Duration::from_secs(10), "an Updated Event is published", || async {
         events_for(&client, &ns, "gina")
             .await
             .iter()
@@ -502,7 +451,7 @@ async fn deletion_policies_delete_deactivate_remove_licences_or_orphan() {
             .await
             .unwrap();
     }
-    common::operator::wait_until(Duration::from_secs(30), "the finalizers ran", || async {
+    wait_until(Duration::from_secs(30), "the finalizers ran", || async {
         api.list(&Default::default()).await.unwrap().items.is_empty()
     })
     .await;
@@ -524,7 +473,6 @@ async fn deletion_policies_delete_deactivate_remove_licences_or_orphan() {
         .await
         .expect("Orphan keeps the person");
     assert_eq!(offer_codes(&orphan), BTreeSet::from(["MS".into()]));
-    let _ = ready_reason;
 }
 
 #[tokio::test]
@@ -544,7 +492,8 @@ async fn the_pause_annotation_holds_an_object_until_removed() {
     .await
     .unwrap();
     wait_reason(&client, &ns, "hal", "Paused").await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Two drift listings of the org later (the controller is alive and looked at Webex again).
+    traffic::wait_drift_listings(sim, &seeded.org_id, 2).await;
     assert!(
         person(sim, &seeded, &email).await.is_none(),
         "nothing is written while paused"
@@ -569,8 +518,7 @@ async fn tenancy_refuses_namespaces_and_domains_outside_the_grant_without_callin
     let domain = format!("{ns}.example");
     let other_ns = common::temp_namespace(&client, "tenancy-other").await;
     let grants = json!({"tenants": [{"namespace": ns, "emailDomains": [domain]}]});
-    let seeded = create_org(&client, sim, &ns, &ns, standard_org(&ns, &domain), grants).await;
-    wait_org_ready(&client, &ns).await;
+    let seeded = ready_org(&client, sim, &ns, standard_org(&ns, &domain), grants).await;
     let before = sim.control().counters_for(&seeded.org_id).await.unwrap();
     apply_user(
         &client,
@@ -674,7 +622,7 @@ async fn drift_made_in_control_hub_is_reported_then_corrected_or_only_reported()
         ..Default::default()
     };
     webex.update_person(&p.id, &body).await.unwrap();
-    common::operator::wait_until(Duration::from_secs(30), "the drift is corrected", || async {
+    wait_until(Duration::from_secs(30), "the drift is corrected", || async {
         let p = person(sim, &seeded, &email).await.unwrap();
         p.first_name.as_deref() == Some("Dora") && offer_codes(&p) == BTreeSet::from(["MS".into()])
     })
@@ -690,16 +638,14 @@ async fn drift_made_in_control_hub_is_reported_then_corrected_or_only_reported()
     // The same under ReportOnly: reported, left as it is.
     let report_ns = common::temp_namespace(&client, "drift-report").await;
     let report_domain = format!("{report_ns}.example");
-    let report_org = create_org(
+    let report_org = ready_org(
         &client,
         sim,
-        &report_ns,
         &report_ns,
         standard_org(&report_ns, &report_domain),
         json!({"driftPolicy": "ReportOnly"}),
     )
     .await;
-    wait_org_ready(&client, &report_ns).await;
     let email = format!("rita@{report_domain}");
     apply_user(
         &client,
@@ -716,7 +662,8 @@ async fn drift_made_in_control_hub_is_reported_then_corrected_or_only_reported()
     webex.update_person(&p.id, &body).await.unwrap();
     let rita = wait_reason(&client, &report_ns, "rita", "DriftDetected").await;
     assert!(ready(&rita).unwrap().2.contains("ReportOnly"));
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Two more drift listings: each sees the change again and hands Rita to the reconciler.
+    traffic::wait_drift_listings(sim, &report_org.org_id, 2).await;
     assert_eq!(
         person(sim, &report_org, &email).await.unwrap().first_name.as_deref(),
         Some("Changed"),
@@ -747,7 +694,7 @@ async fn mass_deprovisioning_is_held_until_each_object_is_approved() {
         api.delete(name, &DeleteParams::default()).await.unwrap();
     }
     let mut held = Vec::new();
-    common::operator::wait_until(
+    wait_until(
         Duration::from_secs(30),
         "two deletions went through and two are held",
         || {
@@ -789,7 +736,7 @@ async fn mass_deprovisioning_is_held_until_each_object_is_approved() {
     )
     .await
     .unwrap();
-    common::operator::wait_until(Duration::from_secs(30), "the approved deletion runs", || {
+    wait_until(Duration::from_secs(30), "the approved deletion runs", || {
         let api = api.clone();
         let name = held[0].clone();
         async move { api.get_opt(&name).await.unwrap().is_none() }
@@ -829,16 +776,14 @@ async fn reconcile_now_and_the_org_default_refuse_policy() {
     // for the (here very long) drift interval of this org.
     let slow_ns = common::temp_namespace(&client, "policies-slow").await;
     let slow_domain = format!("{slow_ns}.example");
-    let slow = create_org(
+    let slow = ready_org(
         &client,
         sim,
-        &slow_ns,
         &slow_ns,
         standard_org(&slow_ns, &slow_domain),
         json!({"driftInterval": "1h"}),
     )
     .await;
-    wait_org_ready(&client, &slow_ns).await;
     let email = format!("ron@{slow_domain}");
     apply_user(
         &client,
@@ -851,7 +796,9 @@ async fn reconcile_now_and_the_org_default_refuse_policy() {
     let webex = WebexClient::new(&sim.base_url, Token::new(slow.admin_token.clone())).unwrap();
     let gone = person(sim, &slow, &email).await.unwrap();
     webex.delete_person(&gone.id).await.unwrap();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Two rounds of the drift detector over the orgs (shown by the first org of this test, due
+    // every second); the slow org is not due.
+    traffic::wait_drift_listings(sim, &seeded.org_id, 2).await;
     assert!(
         person(sim, &slow, &email).await.is_none(),
         "nothing notices before the drift interval"
@@ -865,7 +812,7 @@ async fn reconcile_now_and_the_org_default_refuse_policy() {
     )
     .await
     .unwrap();
-    common::operator::wait_until(Duration::from_secs(20), "the person is back", || async {
+    wait_until(Duration::from_secs(20), "the person is back", || async {
         person(sim, &slow, &email).await.is_some()
     })
     .await;

@@ -6,8 +6,15 @@
 //! let client = common::client().await;
 //! let ns = common::temp_namespace(&client, "my-test").await;
 //! ```
-//! Each `#[tokio::test]` runs on its own runtime, so the shared `ControlPlane` holds only child
-//! processes and files; clients are created per test, on the test's runtime.
+//! or, for a test of the controller, [`setup`] (client, CRDs, the binary's controller, a
+//! namespace and the binary's simulator). Each `#[tokio::test]` runs on its own runtime, so the
+//! shared `ControlPlane` holds only child processes and files; clients are created per test, on
+//! the test's runtime.
+//!
+//! - [`operator`]: the operator binary as simulator and controller, test orgs and users;
+//! - [`wait`]: waiting on a condition or on an object of any kind;
+//! - [`traffic`]: the simulator's request counters as markers of the controller's work;
+//! - [`openapi`]: the vendored Webex OpenAPI documents as JSON Schema.
 #![allow(dead_code, clippy::panic)]
 
 use std::collections::BTreeMap;
@@ -19,7 +26,15 @@ use rand::Rng as _;
 use tokio::sync::OnceCell;
 use webex_operator::testenv::{self, ControlPlane, ControlPlaneOptions};
 
+pub mod openapi;
 pub mod operator;
+pub mod traffic;
+pub mod wait;
+
+#[allow(unused_imports)]
+pub use wait::{wait_for, wait_until};
+
+use operator::{OperatorProcess, SimProcess};
 
 /// An extra user of the shared control plane with no permissions of its own; RBAC tests bind
 /// the chart's ClusterRole to it and run the controller with `client_for(OPERATOR_USER)`.
@@ -29,6 +44,42 @@ pub const OPERATOR_USER: &str = "webex-operator";
 pub const TEMP_NAMESPACE_LABEL: &str = "webex-operator.test/temp";
 
 static CONTROL_PLANE: OnceCell<Result<ControlPlane, String>> = OnceCell::const_new();
+/// The test binary's controller and simulator, started by the first test that asks ([`setup`]).
+static OPERATOR: OnceCell<OperatorProcess> = OnceCell::const_new();
+static SIM: OnceCell<SimProcess> = OnceCell::const_new();
+
+/// What a test of the controller begins with: an admin client, the CRDs installed, the test
+/// binary's controller running (one for every test of the binary, with the settings of
+/// [`operator::start_operator`]), a fresh namespace named after `prefix`, and the binary's
+/// simulator (shared by its tests; each test seeds its own orgs). Tests that need a simulator
+/// of their own (they move its clock, or load it) use [`setup_with_own_sim`].
+pub async fn setup(prefix: &str) -> (kube::Client, String, &'static SimProcess) {
+    let (client, ns) = setup_controller(prefix).await;
+    let sim = SIM.get_or_init(operator::start_sim).await;
+    (client, ns, sim)
+}
+
+/// [`setup`] with a simulator of the test's own; `persist: false` keeps its state in memory
+/// (see [`operator::start_sim_with`]).
+pub async fn setup_with_own_sim(prefix: &str, persist: bool) -> (kube::Client, String, SimProcess) {
+    let (client, ns) = setup_controller(prefix).await;
+    (client, ns, operator::start_sim_with(persist).await)
+}
+
+/// The binary's shared simulator, started on first use.
+pub async fn shared_sim() -> &'static SimProcess {
+    SIM.get_or_init(operator::start_sim).await
+}
+
+async fn setup_controller(prefix: &str) -> (kube::Client, String) {
+    let client = client().await;
+    if let Err(e) = webex_operator::manifests::install_crds(&client, "test").await {
+        panic!("installing the CRDs: {e}");
+    }
+    OPERATOR.get_or_init(|| operator::start_operator(&[])).await;
+    let ns = temp_namespace(&client, prefix).await;
+    (client, ns)
+}
 
 /// The test binary's control plane, started on first use. Fails (never skips) when the
 /// binaries are missing; in CI (`CI=true`) they must come from `WEBEX_TESTENV_DIR`

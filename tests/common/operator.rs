@@ -4,7 +4,7 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, Patch, PatchParams};
@@ -14,7 +14,15 @@ use webex_operator::sim::control::SimControl;
 use webex_operator::sim::control_types::{LicenseSeed, OrgSeed, SeededOrg};
 use webex_operator::testenv::Supervised;
 
+use super::wait::{self, wait_until};
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_webex-operator");
+
+/// The test controller's resync interval: every object is reconciled again at least this often.
+pub const RESYNC: Duration = Duration::from_secs(5);
+
+/// A claim "over a resync": the resync and a second more.
+pub const OVER_A_RESYNC: Duration = Duration::from_secs(RESYNC.as_secs() + 1);
 
 /// A process of the operator binary with its log file.
 pub struct OperatorProcess {
@@ -136,7 +144,7 @@ pub fn start_operator_on(cp: &webex_operator::testenv::ControlPlane, extra_env: 
         ("KUBECONFIG", cp.kubeconfig_path().display().to_string()),
         ("RUST_LOG", "info,webex_operator=debug".to_string()),
         ("WEBEX_OPERATOR_PENDING_POLL_SECONDS", "1".to_string()),
-        ("WEBEX_OPERATOR_RESYNC_SECONDS", "5".to_string()),
+        ("WEBEX_OPERATOR_RESYNC_SECONDS", RESYNC.as_secs().to_string()),
         // Several controllers share a machine (and some a control plane): no fixed metrics
         // port, and no leader election unless a test asks for it.
         ("WEBEX_OPERATOR_METRICS_ADDR", "127.0.0.1:0".to_string()),
@@ -145,24 +153,6 @@ pub fn start_operator_on(cp: &webex_operator::testenv::ControlPlane, extra_env: 
     ];
     env.extend(extra_env.iter().cloned());
     spawn("operator", &env, &["run"])
-}
-
-/// Polls `check` until it holds or `timeout` passes (then panics naming `what`).
-pub async fn wait_until<F, Fut>(timeout: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if check().await {
-            return;
-        }
-        if Instant::now() > deadline {
-            panic!("timed out after {timeout:?} waiting until {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 /// The licences every test org gets.
@@ -212,24 +202,34 @@ pub async fn create_org(
     seeded
 }
 
+/// [`create_org`] of a WebexOrg named after the namespace, then waits until it is Ready.
+pub async fn ready_org(
+    client: &kube::Client,
+    sim: &SimProcess,
+    ns: &str,
+    seed: OrgSeed,
+    extra_spec: serde_json::Value,
+) -> SeededOrg {
+    let seeded = create_org(client, sim, ns, ns, seed, extra_spec).await;
+    wait::wait_org_ready(client, ns).await;
+    seeded
+}
+
 use k8s_openapi::api::events::v1::Event as K8sEvent;
 use kube::api::ListParams;
 use webex_operator::api::WebexUser;
-use webex_operator::api::conditions::{self, READY, SYNCED};
+use webex_operator::api::conditions::{READY, SYNCED};
+
+#[allow(unused_imports)]
+pub use super::wait::ready_reason;
 
 /// (status, reason, message) of the Ready condition.
 pub fn ready(user: &WebexUser) -> Option<(String, String, String)> {
-    let status = user.status.as_ref()?;
-    conditions::find(&status.conditions, READY).map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
+    wait::condition(user, READY)
 }
 
 pub fn synced(user: &WebexUser) -> Option<String> {
-    let status = user.status.as_ref()?;
-    conditions::find(&status.conditions, SYNCED).map(|c| c.status.clone())
-}
-
-pub fn ready_reason(user: &WebexUser) -> String {
-    ready(user).map(|r| r.1).unwrap_or_default()
+    wait::condition(user, SYNCED).map(|c| c.0)
 }
 
 /// Waits until the WebexUser satisfies `pred`; returns it.
@@ -241,36 +241,18 @@ pub async fn wait_user(
     what: &str,
     pred: impl Fn(&WebexUser) -> bool,
 ) -> WebexUser {
-    let api: Api<WebexUser> = Api::namespaced(client.clone(), ns);
-    let deadline = Instant::now() + timeout;
-    loop {
-        let current = api.get_opt(name).await.expect("read WebexUser");
-        if let Some(user) = &current
-            && pred(user)
-        {
-            return user.clone();
-        }
-        if Instant::now() > deadline {
-            panic!(
-                "timed out waiting until {ns}/{name} {what}; last seen: {:#?}",
-                current.and_then(|u| u.status)
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait::wait_for(&Api::namespaced(client.clone(), ns), name, timeout, what, pred).await
 }
 
-/// Waits until the Ready condition has `reason`.
+/// Waits until the Ready condition of the WebexUser has `reason`.
 pub async fn wait_reason(client: &kube::Client, ns: &str, name: &str, reason: &str) -> WebexUser {
-    wait_user(
-        client,
-        ns,
-        name,
-        Duration::from_secs(60),
-        &format!("has reason {reason}"),
-        |u| ready_reason(u) == reason,
-    )
-    .await
+    wait::wait_ready_reason(&Api::namespaced(client.clone(), ns), name, reason).await
+}
+
+/// Waits until the controller has reconciled the WebexUser's current spec (its status reports
+/// the current generation).
+pub async fn wait_user_reconciled(client: &kube::Client, ns: &str, name: &str) -> WebexUser {
+    wait::wait_reconciled(&Api::namespaced(client.clone(), ns), name).await
 }
 
 /// Events about the object `name` in `ns`: (type, reason, note).
